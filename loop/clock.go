@@ -1,0 +1,63 @@
+package loop
+
+import "time"
+
+// clock is the loop's time source. Trace time is real monotonic time since the loop was created;
+// it stamps events and measures callbacks. Loop time (Time, CallAt) equals trace time plus an
+// offset, or, in virtual time, stands still until the loop jumps it to the next timer. Switching
+// between the two keeps loop time monotonic. One reading of the real clock serves both.
+type clock struct {
+	start   time.Time // trace time zero; never changes
+	virtual bool
+	offset  time.Duration // loop time minus trace time, in real mode
+	vnow    time.Duration // loop time, in virtual mode
+}
+
+func (c *clock) init(virtual bool) {
+	c.start = time.Now()
+	c.virtual = virtual
+}
+
+// trace reads the real clock.
+func (c *clock) trace() time.Duration { return time.Since(c.start) }
+
+// at converts a trace-time reading to loop time.
+func (c *clock) at(tr time.Duration) time.Duration {
+	if c.virtual {
+		return c.vnow
+	}
+	return c.offset + tr
+}
+
+func (c *clock) now() time.Duration {
+	if c.virtual {
+		return c.vnow
+	}
+	return c.offset + c.trace()
+}
+
+func (c *clock) advanceTo(t time.Duration) {
+	if t > c.vnow {
+		c.vnow = t
+	}
+}
+
+func (c *clock) setVirtual(on bool) {
+	if on == c.virtual {
+		return
+	}
+	if on {
+		c.vnow = c.now()
+	} else {
+		c.offset = c.vnow - c.trace()
+	}
+	c.virtual = on
+}
+
+// SetVirtualTime switches virtual time on or off. In virtual time, when nothing is ready and no
+// I/O or executor work is pending, the clock jumps to the next timer, so timers fire at once and
+// in order and a run is deterministic. Loop time stays monotonic across the switch.
+func (l *Loop) SetVirtualTime(on bool) { l.clock.setVirtual(on) }
+
+// VirtualTime reports whether the loop runs on virtual time.
+func (l *Loop) VirtualTime() bool { return l.clock.virtual }

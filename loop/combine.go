@@ -1,0 +1,144 @@
+package loop
+
+import "time"
+
+// Gather runs the awaitables concurrently and returns a future of all their results, as a []any in
+// argument order (asyncio.gather). Coroutines are wrapped in tasks. The first error or
+// cancellation of a child becomes the outer future's, and the other children keep running;
+// cancelling the outer future cancels every child.
+func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	children := make([]*Future, len(aws))
+	for i, a := range aws {
+		f, err := l.ensureFuture(a)
+		if err != nil {
+			for _, c := range children[:i] {
+				c.Cancel()
+			}
+			return nil, err
+		}
+		children[i] = f
+	}
+	outer := l.CreateFuture(WithName("gather"))
+	if len(children) == 0 {
+		outer.SetResult([]any{})
+		return outer, nil
+	}
+	cancelRequested := false
+	outer.onCancel = func(msg string) bool {
+		if outer.Done() {
+			return false
+		}
+		ret := false
+		for _, c := range children {
+			if c.Cancel(msg) {
+				ret = true
+			}
+		}
+		if ret {
+			cancelRequested = true
+		}
+		return ret
+	}
+	finished := 0
+	for _, c := range children {
+		c.AddDoneCallback(func(f *Future) {
+			finished++
+			if outer.Done() {
+				if !f.Cancelled() {
+					f.Exception() // mark it retrieved, as asyncio does
+				}
+				return
+			}
+			if f.Cancelled() {
+				_, err := f.Result()
+				outer.SetException(err)
+				return
+			}
+			if err := f.Exception(); err != nil {
+				outer.SetException(err)
+				return
+			}
+			if finished == len(children) {
+				res := make([]any, len(children))
+				for i, c := range children {
+					res[i], _ = c.Result()
+				}
+				if cancelRequested {
+					outer.SetException(&CancelledError{})
+					return
+				}
+				outer.SetResult(res)
+			}
+		})
+	}
+	return outer, nil
+}
+
+// WaitFor awaits a with a timeout (asyncio.wait_for): when the time is up, a is cancelled, waited
+// for, and WaitFor returns ErrTimeout. If the caller's task is cancelled, a is cancelled too.
+func (co *Co) WaitFor(a Awaitable, timeout time.Duration) (any, error) {
+	l := co.t.loop
+	f, err := l.ensureFuture(a)
+	if err != nil {
+		return nil, err
+	}
+	if timeout <= 0 {
+		if f.Done() {
+			return f.Result()
+		}
+		co.cancelAndWait(f)
+		if res, err := f.Result(); !isCancelled(err) {
+			return res, err
+		}
+		return nil, ErrTimeout
+	}
+	waiter := l.CreateFuture(WithName("wait_for"))
+	release := func(*Future) {
+		if !waiter.Done() {
+			waiter.SetResult(nil)
+		}
+	}
+	th, err := l.CallLater(timeout, func() { release(nil) }, WithName("wait_for timeout"))
+	if err != nil {
+		return nil, err
+	}
+	defer th.Cancel()
+	id := f.addDone(doneEntry{fn: release})
+	if _, err := co.Await(waiter); err != nil { // our own task was cancelled
+		if f.Done() {
+			return f.Result()
+		}
+		f.removeDone(id)
+		co.cancelAndWait(f)
+		return nil, err
+	}
+	if f.Done() {
+		return f.Result()
+	}
+	f.removeDone(id)
+	co.cancelAndWait(f)
+	if res, err := f.Result(); !isCancelled(err) {
+		return res, err
+	}
+	return nil, ErrTimeout
+}
+
+// cancelAndWait cancels f and waits until it is done, even if the caller is cancelled meanwhile.
+func (co *Co) cancelAndWait(f *Future) {
+	l := co.t.loop
+	waiter := l.CreateFuture(WithName("cancel_and_wait"))
+	f.addDone(doneEntry{fn: func(*Future) {
+		if !waiter.Done() {
+			waiter.SetResult(nil)
+		}
+	}})
+	f.Cancel()
+	for !waiter.Done() {
+		if _, err := co.Await(waiter); err == nil || co.stopped {
+			return
+		}
+	}
+}

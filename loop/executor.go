@@ -1,0 +1,44 @@
+package loop
+
+import "runtime/debug"
+
+// RunInExecutor runs blocking work off the loop, on its own goroutine, and returns a future the
+// loop resolves with its result (asyncio's run_in_executor). A panic in fn becomes the future's
+// *PanicError. While such work is in flight, virtual time does not jump past it.
+func (l *Loop) RunInExecutor(fn func() (any, error), opts ...Opt) (*Future, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	f := l.CreateFuture(opts...)
+	if f.Name == "" {
+		f.Name = "executor " + (&Info{pc: funcPC(fn), Kind: KindFuture}).Label()
+	}
+	l.executorJobs.Add(1)
+	l.executorWG.Add(1)
+	go func() {
+		defer l.executorWG.Done()
+		res, err := runGuarded(fn)
+		// Post before dropping the job count, so virtual time never sees a gap between the two.
+		l.CallSoonThreadSafe(func() {
+			if f.Done() {
+				return // cancelled meanwhile
+			}
+			if err != nil {
+				f.SetException(err)
+			} else {
+				f.SetResult(res)
+			}
+		}, WithName("executor result"), WithOwner(f.Owner))
+		l.executorJobs.Add(-1)
+	}()
+	return f, nil
+}
+
+func runGuarded(fn func() (any, error)) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return fn()
+}

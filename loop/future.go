@@ -1,0 +1,215 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+)
+
+type futureState uint8
+
+const (
+	statePending futureState = iota
+	stateCancelled
+	stateFinished
+)
+
+var stateNames = [...]string{"PENDING", "CANCELLED", "FINISHED"}
+
+// Future is asyncio's Future: a result that will exist later. Its done callbacks are always
+// scheduled with CallSoon, never called inline, in the order they were added.
+type Future struct {
+	Info
+	loop      *Loop
+	state     futureState
+	result    any
+	err       error
+	cancelMsg string
+	callbacks []doneEntry
+	nextCB    int
+	task      *Task                 // set when this future is a task's own
+	onCancel  func(msg string) bool // replaces Cancel's behaviour (gather's outer future)
+	waitedBy  []*Task               // tasks awaiting this future: the await graph's edges
+}
+
+// doneEntry is one done callback: a function, or a task to wake (asyncio's Task.__wakeup).
+type doneEntry struct {
+	id   int
+	fn   func(*Future)
+	task *Task
+}
+
+// CreateFuture returns a new pending future attached to the loop (asyncio's create_future).
+func (l *Loop) CreateFuture(opts ...Opt) *Future {
+	f := &Future{Info: l.newInfo(KindFuture, nil, opts), loop: l}
+	l.tr.created(&f.Info)
+	return f
+}
+
+// Loop returns the loop the future belongs to.
+func (f *Future) Loop() *Loop { return f.loop }
+
+// Done reports whether the future has a result, an error, or was cancelled.
+func (f *Future) Done() bool { return f.state != statePending }
+
+// Cancelled reports whether the future was cancelled.
+func (f *Future) Cancelled() bool { return f.state == stateCancelled }
+
+// Result returns the future's result, or its error: a *CancelledError if it was cancelled, an
+// ErrInvalidState error if it is still pending. Reading the error marks it as retrieved.
+func (f *Future) Result() (any, error) {
+	switch f.state {
+	case statePending:
+		return nil, invalidState("Result is not set.")
+	case stateCancelled:
+		return nil, &CancelledError{Msg: f.cancelMsg}
+	}
+	f.retrieved()
+	return f.result, f.err
+}
+
+// Exception returns the error the future finished with (nil if it has a result); a
+// *CancelledError if it was cancelled; an ErrInvalidState error if it is pending.
+func (f *Future) Exception() error {
+	switch f.state {
+	case statePending:
+		return invalidState("Exception is not set.")
+	case stateCancelled:
+		return &CancelledError{Msg: f.cancelMsg}
+	}
+	f.retrieved()
+	return f.err
+}
+
+func (f *Future) retrieved() {
+	if f.err != nil {
+		delete(f.loop.unretrieved, f)
+	}
+}
+
+// SetResult marks the future done with v and schedules its callbacks.
+func (f *Future) SetResult(v any) error {
+	if f.state != statePending {
+		return invalidState(fmt.Sprintf("%s: %s", stateNames[f.state], f))
+	}
+	f.result = v
+	f.state = stateFinished
+	f.finish()
+	return nil
+}
+
+// SetException marks the future done with err and schedules its callbacks. Until someone reads
+// the error, Report lists it as never retrieved.
+func (f *Future) SetException(err error) error {
+	if f.state != statePending {
+		return invalidState(fmt.Sprintf("%s: %s", stateNames[f.state], f))
+	}
+	if err == nil {
+		return errors.New("TypeError: SetException needs a non-nil error")
+	}
+	f.err = err
+	f.state = stateFinished
+	f.loop.unretrieved[f] = struct{}{}
+	f.finish()
+	return nil
+}
+
+// Cancel cancels a pending future and schedules its callbacks; it returns false if the future was
+// already done. An optional message travels with the *CancelledError.
+func (f *Future) Cancel(msg ...string) bool {
+	m := ""
+	if len(msg) > 0 {
+		m = msg[0]
+	}
+	if f.task != nil {
+		return f.task.Cancel(msg...)
+	}
+	if f.onCancel != nil {
+		return f.onCancel(m)
+	}
+	return f.cancel(m)
+}
+
+func (f *Future) cancel(msg string) bool {
+	if f.state != statePending {
+		return false
+	}
+	f.state = stateCancelled
+	f.cancelMsg = msg
+	f.finish()
+	return true
+}
+
+// AddDoneCallback schedules fn(f) with CallSoon once f is done — at once if it already is.
+func (f *Future) AddDoneCallback(fn func(*Future)) {
+	f.addDone(doneEntry{fn: fn})
+}
+
+func (f *Future) addDone(e doneEntry) int {
+	f.nextCB++
+	e.id = f.nextCB
+	if f.state != statePending {
+		f.schedule(e)
+		return e.id
+	}
+	f.callbacks = append(f.callbacks, e)
+	if e.task != nil {
+		f.waitedBy = append(f.waitedBy, e.task)
+	}
+	return e.id
+}
+
+func (f *Future) removeDone(id int) {
+	for i, e := range f.callbacks {
+		if e.id == id {
+			f.callbacks = append(f.callbacks[:i], f.callbacks[i+1:]...)
+			return
+		}
+	}
+}
+
+func (f *Future) finish() {
+	f.loop.tr.emit(EvFutureDone, f.ID, int64(f.state), 0)
+	cbs := f.callbacks
+	f.callbacks = nil
+	f.waitedBy = nil
+	for _, e := range cbs {
+		f.schedule(e)
+	}
+}
+
+func (f *Future) schedule(e doneEntry) {
+	l := f.loop
+	if l.closed.Load() {
+		return
+	}
+	if e.task != nil {
+		e.task.wake()
+		return
+	}
+	fn := e.fn
+	h := &Handle{Info: l.newInfo(KindCallback, fn, nil), loop: l, fn: func() { fn(f) }}
+	h.Owner = f.Owner
+	l.push(h)
+}
+
+func (f *Future) String() string {
+	if f.task != nil {
+		return f.task.String()
+	}
+	return f.describe("Future")
+}
+
+func (f *Future) describe(kind string) string {
+	s := "<" + kind + " " + map[futureState]string{statePending: "pending", stateCancelled: "cancelled", stateFinished: "finished"}[f.state]
+	if f.state == stateFinished {
+		if f.err != nil {
+			s += fmt.Sprintf(" exception=%v", f.err)
+		} else {
+			s += fmt.Sprintf(" result=%v", f.result)
+		}
+	}
+	if n := len(f.callbacks); n > 0 && f.task == nil {
+		s += fmt.Sprintf(" cb=[%d]", n)
+	}
+	return s + ">"
+}

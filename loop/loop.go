@@ -1,0 +1,574 @@
+package loop
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Loop is an asyncio-style event loop. One goroutine runs it (RunForever or RunUntilComplete);
+// every method except CallSoonThreadSafe, Stop from another goroutine via CallSoonThreadSafe, and
+// the introspection readers documented as goroutine-safe must be called from that goroutine or
+// from code the loop runs. In debug mode a call from elsewhere returns ErrWrongGoroutine.
+type Loop struct {
+	ready           queue
+	timers          timerHeap
+	cancelledTimers int
+	poller          poller
+	watchers        map[int]*watcher
+	pollEvents      []pollEvent
+
+	taskG     atomic.Int64 // goroutine of the task being stepped, in debug mode
+	tasksMade int
+
+	running  atomic.Bool
+	closed   atomic.Bool
+	stopping bool
+	loopG    int64 // goroutine running the loop, recorded in debug mode
+
+	clock clock
+	ids   atomic.Uint64
+
+	// Goroutine-safe inbox of CallSoonThreadSafe.
+	inboxMu  sync.Mutex
+	inbox    []*Handle
+	inboxSet atomic.Bool // the inbox is non-empty
+
+	executorJobs atomic.Int64
+	executorWG   sync.WaitGroup
+
+	tasks       map[uint64]*Task
+	currentTask *Task
+	owner       Owner // owner of the work running now; new work inherits it
+
+	debug        bool
+	slowCallback time.Duration
+	siteHook     func() *Site
+	excHandler   func(*Loop, ExceptionContext)
+	logw         io.Writer
+	unretrieved  map[*Future]struct{}
+	coros        map[*Coro]struct{}
+
+	tr  tracer
+	ctl control
+}
+
+// Options configure New. The zero value is a real-time loop with debug off.
+type Options struct {
+	// Poller picks a readiness backend by name ("epoll", "kqueue", "poll"); empty picks the best.
+	Poller string
+	// VirtualTime starts the loop in virtual time: when nothing is ready and no I/O or executor
+	// work is pending, the clock jumps to the next timer instead of sleeping.
+	VirtualTime bool
+	// Debug turns on asyncio's debug mode (see SetDebug).
+	Debug bool
+	// Log receives the default exception handler's and debug mode's reports; nil means os.Stderr.
+	Log io.Writer
+}
+
+// New creates a loop. It fails only when the operating system refuses the poller's descriptors.
+func New(opts ...Options) (*Loop, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	p, err := newPoller(o.Poller)
+	if err != nil {
+		return nil, fmt.Errorf("loop: new: %w", err)
+	}
+	l := &Loop{
+		poller:       p,
+		watchers:     make(map[int]*watcher),
+		pollEvents:   make([]pollEvent, 128),
+		tasks:        make(map[uint64]*Task),
+		slowCallback: 100 * time.Millisecond,
+		logw:         o.Log,
+		unretrieved:  make(map[*Future]struct{}),
+		coros:        make(map[*Coro]struct{}),
+	}
+	if l.logw == nil {
+		l.logw = os.Stderr
+	}
+	l.clock.init(o.VirtualTime)
+	l.tr.init(&l.clock)
+	l.debug = o.Debug
+	return l, nil
+}
+
+// Time returns the loop's monotonic clock: time since the loop was created (virtual in virtual
+// time). Like asyncio's loop.time(), it is the time base of CallAt.
+func (l *Loop) Time() time.Duration { return l.clock.now() }
+
+// Seconds returns Time in seconds, for printouts that read like Python's loop.time().
+func (l *Loop) Seconds() float64 { return l.clock.now().Seconds() }
+
+// IsRunning reports whether the loop is inside RunForever or RunUntilComplete. Goroutine-safe.
+//
+// (Every method is documented with its asyncio twin; see the package documentation.)
+func (l *Loop) IsRunning() bool { return l.running.Load() }
+
+// IsClosed reports whether Close was called. Goroutine-safe.
+func (l *Loop) IsClosed() bool { return l.closed.Load() }
+
+// Debug reports whether debug mode is on.
+func (l *Loop) Debug() bool { return l.debug }
+
+// SetDebug turns asyncio's debug mode on or off: slow callbacks are reported after they return,
+// creation sites are recorded, and use from a wrong goroutine is refused with ErrWrongGoroutine.
+// Coroutines never awaited, tasks pending at Close and exceptions never retrieved are reported in
+// either mode, deterministically (at Close, or when the kernel calls Report).
+func (l *Loop) SetDebug(on bool) {
+	l.debug = on
+	if on && l.running.Load() {
+		l.loopG = goid()
+	}
+}
+
+// SetSlowCallbackDuration sets the debug-mode threshold for the slow-callback warning (asyncio's
+// slow_callback_duration, default 100 ms).
+func (l *Loop) SetSlowCallbackDuration(d time.Duration) { l.slowCallback = d }
+
+// SlowCallbackDuration returns the slow-callback threshold.
+func (l *Loop) SlowCallbackDuration() time.Duration { return l.slowCallback }
+
+// SetSiteHook installs a function that tells the loop where new work is being created; the
+// notebook kernel uses it to report cell lines. Without a hook, debug mode records the Go caller.
+func (l *Loop) SetSiteHook(fn func() *Site) { l.siteHook = fn }
+
+// SetOwner sets the owner of work created from now on outside any callback (inside a callback,
+// work inherits the callback's owner). It returns the previous owner.
+func (l *Loop) SetOwner(o Owner) Owner {
+	prev := l.owner
+	l.owner = o
+	return prev
+}
+
+// CurrentOwner returns the owner new work would get.
+func (l *Loop) CurrentOwner() Owner { return l.owner }
+
+func (l *Loop) check() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if l.debug && l.running.Load() && !l.onLoopGoroutine() {
+		return ErrWrongGoroutine
+	}
+	return nil
+}
+
+// newInfo fills the introspection header of new work.
+func (l *Loop) newInfo(kind Kind, fn any, opts []Opt) Info {
+	in := Info{ID: l.ids.Add(1), Kind: kind, Owner: l.owner, pc: funcPC(fn)}
+	if l.siteHook != nil {
+		in.Site = l.siteHook()
+	} else if l.debug {
+		in.Site = callerSite()
+	}
+	for _, o := range opts {
+		o(&in)
+	}
+	return in
+}
+
+// CallSoon schedules fn to run in the next iteration's ready batch, after everything scheduled
+// before it (asyncio's call_soon).
+func (l *Loop) CallSoon(fn func(), opts ...Opt) (*Handle, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	h := &Handle{Info: l.newInfo(KindCallback, fn, opts), fn: fn, loop: l}
+	l.ready.push(h)
+	l.tr.sched(&h.Info, 0)
+	return h, nil
+}
+
+// callSoonInternal schedules work of the loop itself (done callbacks, task steps) without checks.
+func (l *Loop) push(h *Handle) {
+	l.ready.push(h)
+	l.tr.sched(&h.Info, 0)
+}
+
+// CallSoonThreadSafe is CallSoon for any goroutine: it queues fn and wakes the loop if it is
+// polling. Wake-ups are coalesced: many calls between two iterations cost one eventfd write.
+func (l *Loop) CallSoonThreadSafe(fn func(), opts ...Opt) (*Handle, error) {
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
+	in := Info{ID: l.ids.Add(1), Kind: KindCallback, pc: funcPC(fn)}
+	for _, o := range opts {
+		o(&in)
+	}
+	h := &Handle{Info: in, fn: fn, loop: l}
+	l.inboxMu.Lock()
+	l.inbox = append(l.inbox, h)
+	l.inboxMu.Unlock()
+	l.inboxSet.Store(true)
+	if err := l.poller.wakeup(); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// drainInbox moves CallSoonThreadSafe work onto the ready queue.
+func (l *Loop) drainInbox() {
+	if !l.inboxSet.Load() {
+		return
+	}
+	l.inboxSet.Store(false)
+	l.inboxMu.Lock()
+	in := l.inbox
+	l.inbox = nil
+	l.inboxMu.Unlock()
+	for _, h := range in {
+		if h.Owner == 0 {
+			h.Owner = l.owner
+		}
+		l.push(h)
+	}
+}
+
+// CallLater schedules fn to run after d (asyncio's call_later). Equal deadlines are ordered as
+// asyncio's heap orders them.
+func (l *Loop) CallLater(d time.Duration, fn func(), opts ...Opt) (*TimerHandle, error) {
+	return l.CallAt(l.clock.now()+d, fn, opts...)
+}
+
+// CallAt schedules fn for loop time when (asyncio's call_at).
+func (l *Loop) CallAt(when time.Duration, fn func(), opts ...Opt) (*TimerHandle, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	t := &TimerHandle{Handle: Handle{Info: l.newInfo(KindTimer, fn, opts), fn: fn, loop: l}, when: when}
+	l.timers.push(t)
+	l.tr.sched(&t.Info, int64(when))
+	return t, nil
+}
+
+// Stop asks the loop to stop: the current batch of callbacks finishes, then RunForever returns.
+// Called before RunForever, the next run polls once without waiting, runs what is ready and
+// returns — asyncio's behaviour.
+func (l *Loop) Stop() { l.stopping = true }
+
+// RunForever runs the loop until Stop is called.
+func (l *Loop) RunForever() error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if !l.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	if l.debug {
+		l.loopG = goid()
+	}
+	prev := setRunning(l)
+	defer func() {
+		setRunning(prev)
+		l.stopping = false
+		l.running.Store(false)
+		l.tr.publish()
+	}()
+	for {
+		l.runOnce()
+		if l.stopping {
+			return nil
+		}
+	}
+}
+
+// RunUntilComplete runs the loop until a finishes and returns its result (asyncio's
+// run_until_complete). a is a *Future, a *Task, a Coroutine or a *Coro; a coroutine is wrapped in
+// a task. If the loop is stopped first, it returns ErrStoppedBeforeComplete.
+func (l *Loop) RunUntilComplete(a Awaitable) (any, error) {
+	if err := l.check(); err != nil {
+		if c, ok := a.(*Coro); ok {
+			l.neverAwaited(c)
+		}
+		return nil, err
+	}
+	if l.running.Load() {
+		return nil, ErrAlreadyRunning
+	}
+	f, err := l.ensureFuture(a)
+	if err != nil {
+		return nil, err
+	}
+	stopper := f.addDone(doneEntry{fn: func(*Future) { l.Stop() }})
+	err = l.RunForever()
+	f.removeDone(stopper)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Done() {
+		return nil, ErrStoppedBeforeComplete
+	}
+	return f.Result()
+}
+
+// Close closes the loop (asyncio's close): it may not run; closing twice does nothing. Queued
+// callbacks and timers are dropped; tasks still pending are reported ("Task was destroyed but it
+// is pending!") and their coroutines unwound; executor work is waited for briefly; the poller's
+// descriptors are released. Every later call returns ErrClosed.
+func (l *Loop) Close() error {
+	if l.running.Load() {
+		return ErrCloseRunning
+	}
+	if l.closed.Load() {
+		return nil
+	}
+	l.closed.Store(true)
+	l.tr.emit(EvClose, 0, 0, 0)
+	l.ready.clear()
+	for _, t := range l.timers {
+		t.index = -1
+	}
+	l.timers = nil
+	for _, t := range l.sortedTasks() {
+		if !t.Done() {
+			l.report(ExceptionContext{Message: "Task was destroyed but it is pending!", Task: t})
+			t.destroy()
+		}
+	}
+	l.Report(0)
+	l.inboxMu.Lock()
+	l.inbox = nil
+	l.inboxMu.Unlock()
+	waitTimeout(&l.executorWG, time.Second)
+	l.tr.publish()
+	return l.poller.close()
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// runOnce is one iteration of asyncio's _run_once, in its named steps: compact, poll, io,
+// timers, ready.
+func (l *Loop) runOnce() {
+	l.ctl.boundary(l)
+	tr := &l.tr
+	tr.iterStart()
+	l.drainInbox()
+
+	// Step "compact": drop cancelled timers at the head, or rebuild the heap when more than 100
+	// timers are scheduled and more than half of them are cancelled.
+	if n := len(l.timers); n > minScheduledTimers && float64(l.cancelledTimers)/float64(n) > minCancelledTimerFrac {
+		l.timers.compact()
+		l.cancelledTimers = 0
+	} else {
+		for len(l.timers) > 0 && l.timers[0].cancelled {
+			l.timers.pop()
+			l.cancelledTimers--
+		}
+	}
+
+	// Step "poll": choose the timeout, then wait for I/O.
+	timeout := time.Duration(-1)
+	if l.ready.len() > 0 || l.stopping {
+		timeout = 0
+	} else if len(l.timers) > 0 {
+		timeout = min(max(0, l.timers[0].when-l.clock.at(tr.read(&l.clock))), maximumSelectTimeout)
+	}
+	if timeout != 0 && l.clock.virtual && len(l.timers) > 0 && l.executorJobs.Load() == 0 {
+		// Virtual time: look for I/O without waiting; if nothing can happen, jump to the timer.
+		if n := l.poll(0); n == 0 && !l.inboxSet.Load() {
+			l.clock.advanceTo(l.timers[0].when)
+		}
+		timeout = 0
+	}
+	nev := 0
+	if timeout != 0 || len(l.watchers) > 0 {
+		// With nothing watched but the wake-up source, a zero-timeout poll could only find what
+		// the inbox flag already says, so such iterations make no syscall at all.
+		if timeout != 0 {
+			tr.publish() // let readers see everything before the loop sleeps
+		}
+		before := tr.last
+		nev = l.poll(timeout)
+		tr.polled(timeout, nev, tr.read(&l.clock)-before)
+	}
+	l.drainInbox()
+
+	// Step "io": turn ready fds into ready callbacks.
+	for i := 0; i < nev; i++ {
+		ev := l.pollEvents[i]
+		w := l.watchers[ev.fd]
+		if w == nil {
+			continue
+		}
+		// As asyncio's _process_events: a cancelled watcher is removed when it next fires.
+		if r := w.reader; ev.events&pollRead != 0 && r != nil {
+			if r.cancelled {
+				l.RemoveReader(ev.fd)
+			} else {
+				w.readFires++
+				tr.fdReady(r.ID, ev.fd, pollRead)
+				l.ready.push(r)
+			}
+		}
+		if wr := w.writer; ev.events&pollWrite != 0 && wr != nil {
+			if wr.cancelled {
+				l.RemoveWriter(ev.fd)
+			} else {
+				w.writeFires++
+				tr.fdReady(wr.ID, ev.fd, pollWrite)
+				l.ready.push(wr)
+			}
+		}
+	}
+
+	// Step "timers": move every timer due by now + clock resolution to the ready queue.
+	fired := 0
+	if len(l.timers) > 0 {
+		end := l.clock.at(tr.read(&l.clock)) + clockResolution
+		for len(l.timers) > 0 && l.timers[0].when < end {
+			t := l.timers.pop()
+			if t.cancelled {
+				l.cancelledTimers--
+				continue
+			}
+			fired++
+			tr.timerDue(t.ID)
+			l.ready.push(&t.Handle)
+		}
+	}
+
+	// Step "ready": run only the callbacks that were ready when this step began.
+	ntodo := l.ready.len()
+	tr.readyStart(ntodo, fired)
+	for i := 0; i < ntodo; i++ {
+		h := l.ready.pop()
+		if h.cancelled {
+			continue
+		}
+		if l.ctl.active.Load() {
+			l.ctl.beforeCallback(l, h)
+		}
+		l.run(h)
+	}
+	tr.iterEnd()
+}
+
+func (l *Loop) poll(timeout time.Duration) int {
+	n, err := l.poller.wait(l.pollEvents, timeout)
+	if err != nil {
+		l.report(ExceptionContext{Message: "poller failed", Err: err})
+		return 0
+	}
+	// Keep only the directions someone is interested in.
+	k := 0
+	for i := 0; i < n; i++ {
+		ev := l.pollEvents[i]
+		if w := l.watchers[ev.fd]; w != nil {
+			ev.events &= w.interest()
+			if ev.events != 0 {
+				l.pollEvents[k] = ev
+				k++
+			}
+		}
+	}
+	return k
+}
+
+// run calls one ready callback with the owner, tracing and panic safety the loop promises.
+func (l *Loop) run(h *Handle) {
+	prevOwner := l.owner
+	l.owner = h.Owner
+	l.tr.runStart(h)
+	var start time.Time
+	if l.debug {
+		start = time.Now()
+	}
+	l.call(h)
+	if l.debug {
+		if d := time.Since(start); d >= l.slowCallback {
+			l.logf("Executing %s took %.3f seconds", h, d.Seconds())
+		}
+	}
+	l.tr.runEnd(h, l.tr.read(&l.clock))
+	l.owner = prevOwner
+}
+
+func (l *Loop) call(h *Handle) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.report(ExceptionContext{
+				Message: fmt.Sprintf("Exception in callback %s", h),
+				Err:     &PanicError{Value: r, Stack: debug.Stack()},
+				Handle:  h,
+			})
+		}
+	}()
+	h.fn()
+}
+
+func (l *Loop) logf(format string, args ...any) {
+	fmt.Fprintf(l.logw, format+"\n", args...)
+}
+
+func (l *Loop) String() string {
+	return fmt.Sprintf("<Loop running=%t closed=%t debug=%t>", l.IsRunning(), l.IsClosed(), l.debug)
+}
+
+// callerSite returns the first caller outside this package.
+func callerSite() *Site {
+	var pcs [8]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !isLoopFrame(f.Function) {
+			return &Site{File: f.File, Line: f.Line}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+func isLoopFrame(fn string) bool {
+	const pkg = "github.com/loopbook/loopbook/loop."
+	return len(fn) >= len(pkg) && fn[:len(pkg)] == pkg
+}
+
+// running tracks which loop runs on which goroutine, for Running().
+var (
+	runningMu sync.Mutex
+	runningBy = map[int64]*Loop{}
+)
+
+func setRunning(l *Loop) *Loop {
+	g := goid()
+	runningMu.Lock()
+	defer runningMu.Unlock()
+	prev := runningBy[g]
+	if l == nil {
+		delete(runningBy, g)
+	} else {
+		runningBy[g] = l
+	}
+	return prev
+}
+
+// Running returns the loop running on this goroutine, or on the loop goroutine whose task this
+// is (asyncio's get_running_loop), or ErrNoRunningLoop.
+func Running() (*Loop, error) {
+	g := goid()
+	runningMu.Lock()
+	defer runningMu.Unlock()
+	if l := runningBy[g]; l != nil {
+		return l, nil
+	}
+	return nil, ErrNoRunningLoop
+}

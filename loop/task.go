@@ -1,0 +1,382 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"runtime/debug"
+	"sort"
+	"time"
+)
+
+// Coroutine is the body of a task: it runs on the loop, suspends at every co.Await, and returns
+// the task's result. It is the Go form of an async def.
+type Coroutine func(co *Co) (any, error)
+
+// Awaitable is what Await, CreateTask and RunUntilComplete accept: a *Future, a *Task, a
+// Coroutine (or a func(*Co) (any, error)), or a *Coro. It is an alias of any so that interpreted
+// cells can pass function literals; anything else yields ErrNotAwaitable.
+type Awaitable = any
+
+// Coro is a coroutine object: a Coroutine that was "called" but has not started, like the value
+// an async def returns in Python. Await it or pass it to CreateTask or RunUntilComplete; one that
+// is never started is reported as "coroutine ... was never awaited".
+type Coro struct {
+	Info
+	fn      Coroutine
+	started bool
+}
+
+// Coro makes a coroutine object from fn. Its name is the WithName option, else fn's name.
+func (l *Loop) Coro(fn Coroutine, opts ...Opt) *Coro {
+	c := &Coro{Info: l.newInfo(KindTask, fn, opts), fn: fn}
+	l.coros[c] = struct{}{}
+	return c
+}
+
+func (l *Loop) takeCoro(c *Coro) (Coroutine, error) {
+	if c.started {
+		return nil, fmt.Errorf("RuntimeError: cannot reuse already awaited coroutine")
+	}
+	c.started = true
+	delete(l.coros, c)
+	return c.fn, nil
+}
+
+// asCoroutine returns the coroutine function a is, if it is one.
+func (l *Loop) asCoroutine(a Awaitable) (Coroutine, string, bool, error) {
+	switch v := a.(type) {
+	case Coroutine:
+		return v, "", true, nil
+	case func(*Co) (any, error):
+		return v, "", true, nil
+	case *Coro:
+		fn, err := l.takeCoro(v)
+		return fn, v.Name, true, err
+	}
+	return nil, "", false, nil
+}
+
+// Task runs a coroutine on the loop (asyncio.Task). A Task is a Future: its result is the
+// coroutine's. Unlike asyncio, the loop keeps every task until it is done, so none can vanish.
+type Task struct {
+	Future
+	coro       Coroutine
+	co         Co
+	next       func() (*Future, bool)
+	stop       func()
+	stepH      *Handle
+	started    bool
+	finished   bool
+	mustCancel bool
+	cancelMsg  string
+	waiter     *Future // the future the task awaits now (asyncio's _fut_waiter)
+	throw      error   // the cancellation to deliver at the pending Await
+	res        any
+	resErr     error
+	g          int64
+	AwaitSite  *Site // where the task is suspended, when sites are recorded
+	steps      uint64
+}
+
+// CreateTask wraps a coroutine in a task and schedules its first step (asyncio's create_task).
+func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
+	fn, name, ok, err := l.asCoroutine(c)
+	if !ok {
+		return nil, ErrNotAwaitable
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	t := &Task{coro: fn}
+	t.Future = Future{Info: l.newInfo(KindTask, fn, opts), loop: l, task: t}
+	if t.Name == "" {
+		t.Name = name
+	}
+	if t.Name == "" {
+		l.tasksMade++
+		t.Name = fmt.Sprintf("Task-%d", l.tasksMade)
+	}
+	t.co.t = t
+	t.next, t.stop = iter.Pull(t.body)
+	t.stepH = &Handle{Info: Info{ID: l.ids.Add(1), Kind: KindStep, Owner: t.Owner, Name: t.Name}, loop: l, fn: t.step}
+	l.tasks[t.ID] = t
+	l.tr.created(&t.Info)
+	l.push(t.stepH)
+	return t, nil
+}
+
+// body is the iterator function iter.Pull runs as the task's coroutine: every value it yields is
+// the future the coroutine waits for (nil for a bare yield).
+func (t *Task) body(yield func(*Future) bool) {
+	t.co.yield = yield
+	if t.loop.debug {
+		t.g = goid()
+	}
+	t.res, t.resErr = t.coro(&t.co)
+}
+
+// wake schedules the task's next step (the done callback of the future it awaits).
+func (t *Task) wake() {
+	if t.finished {
+		return
+	}
+	t.loop.push(t.stepH)
+}
+
+// step is asyncio's Task.__step: resume the coroutine until it awaits something or returns.
+func (t *Task) step() {
+	l := t.loop
+	if t.Done() {
+		return
+	}
+	t.waiter = nil
+	if t.mustCancel {
+		t.mustCancel = false
+		t.throw = &CancelledError{Msg: t.cancelMsg}
+		if !t.started {
+			// Cancelled before its first step: the coroutine never runs.
+			t.started = true
+			t.stop()
+			t.complete(nil, t.throw)
+			return
+		}
+	}
+	t.started = true
+	t.steps++
+	prev := l.currentTask
+	l.currentTask = t
+	if l.debug {
+		l.taskG.Store(t.g)
+	}
+	fut, ok := t.resume()
+	l.currentTask = prev
+	if l.debug {
+		l.taskG.Store(0)
+	}
+	if !ok {
+		return
+	}
+	if fut == nil { // a bare yield (Sleep(0)): come back in the next iteration
+		l.push(t.stepH)
+		return
+	}
+	t.waiter = fut
+	l.tr.emit(EvAwait, t.ID, int64(fut.ID), 0)
+	fut.addDone(doneEntry{task: t})
+	if t.mustCancel && fut.Cancel(t.cancelMsg) {
+		t.mustCancel = false
+	}
+}
+
+// resume runs the coroutine until it yields (ok) or ends; a panic ends the task with a PanicError.
+func (t *Task) resume() (fut *Future, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.finished = true
+			t.complete(nil, &PanicError{Value: r, Stack: debug.Stack()})
+			fut, ok = nil, false
+		}
+	}()
+	fut, ok = t.next()
+	if !ok {
+		t.finished = true
+		if t.mustCancel {
+			t.mustCancel = false
+			t.complete(nil, &CancelledError{Msg: t.cancelMsg})
+		} else {
+			t.complete(t.res, t.resErr)
+		}
+	}
+	return fut, ok
+}
+
+func (t *Task) complete(res any, err error) {
+	t.finished = true
+	t.co.stopped = true
+	l := t.loop
+	delete(l.tasks, t.ID)
+	if isCancelled(err) {
+		msg := t.cancelMsg
+		var ce *CancelledError
+		if errors.As(err, &ce) {
+			msg = ce.Msg
+		}
+		t.Future.cancel(msg)
+		return
+	}
+	if err != nil {
+		t.Future.SetException(err)
+		return
+	}
+	t.Future.SetResult(res)
+}
+
+// Cancel requests cancellation: the coroutine sees a *CancelledError at its next Await (asyncio's
+// Task.cancel). It returns false if the task is already done.
+func (t *Task) Cancel(msg ...string) bool {
+	if t.Done() {
+		return false
+	}
+	m := ""
+	if len(msg) > 0 {
+		m = msg[0]
+	}
+	t.loop.tr.emit(EvCancel, t.ID, 0, 0)
+	if t.waiter != nil && t.waiter.Cancel(m) {
+		return true
+	}
+	t.mustCancel = true
+	t.cancelMsg = m
+	return true
+}
+
+// Waiter returns the future the task is suspended on, or nil.
+func (t *Task) Waiter() *Future { return t.waiter }
+
+// destroy unwinds a pending task's coroutine at Close: its pending Await returns a
+// *CancelledError and any later one returns at once, so deferred code runs and the goroutine ends.
+func (t *Task) destroy() {
+	t.co.stopped = true
+	func() {
+		defer func() { recover() }()
+		t.stop()
+	}()
+	t.finished = true
+}
+
+func (t *Task) String() string {
+	s := t.describe("Task")
+	s = s[:len(s)-1] + fmt.Sprintf(" name='%s'", t.Name)
+	if t.waiter != nil {
+		s += " wait_for=" + t.waiter.describe("Future")
+	}
+	return s + ">"
+}
+
+// AllTasks returns the tasks of the loop that are not done, oldest first (asyncio's all_tasks).
+func (l *Loop) AllTasks() []*Task { return l.sortedTasks() }
+
+func (l *Loop) sortedTasks() []*Task {
+	ts := make([]*Task, 0, len(l.tasks))
+	for _, t := range l.tasks {
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].ID < ts[j].ID })
+	return ts
+}
+
+// CurrentTask returns the task whose coroutine is running now, or nil (asyncio's current_task).
+func (l *Loop) CurrentTask() *Task { return l.currentTask }
+
+// Co is a running coroutine's handle on its task: the way to Await.
+type Co struct {
+	t       *Task
+	yield   func(*Future) bool
+	stopped bool
+}
+
+// Loop returns the loop the coroutine runs on.
+func (co *Co) Loop() *Loop { return co.t.loop }
+
+// Task returns the task running the coroutine.
+func (co *Co) Task() *Task { return co.t }
+
+// Await suspends the coroutine until a is done and returns its result (Python's await). A
+// coroutine function is run inline, as awaiting a coroutine does; a *Future or *Task already done
+// returns at once. If the task is cancelled meanwhile, Await returns a *CancelledError.
+func (co *Co) Await(a Awaitable) (any, error) {
+	var f *Future
+	switch v := a.(type) {
+	case *Future:
+		f = v
+	case *Task:
+		f = &v.Future
+	default:
+		fn, _, ok, err := co.t.loop.asCoroutine(a)
+		if !ok {
+			return nil, ErrNotAwaitable
+		}
+		if err != nil {
+			return nil, err
+		}
+		return fn(co)
+	}
+	if f == nil {
+		return nil, ErrNotAwaitable
+	}
+	if f.loop != co.t.loop {
+		return nil, fmt.Errorf("RuntimeError: Task %s got Future %s attached to a different loop", co.t.Name, f)
+	}
+	if f == &co.t.Future {
+		return nil, fmt.Errorf("RuntimeError: Task cannot await on itself: %s", co.t)
+	}
+	if !f.Done() {
+		if err := co.suspend(f); err != nil {
+			return nil, err
+		}
+	}
+	return f.Result()
+}
+
+// suspend yields f to the task's step and returns the cancellation to deliver, if any.
+func (co *Co) suspend(f *Future) error {
+	if co.stopped {
+		return &CancelledError{Msg: "task destroyed"}
+	}
+	t := co.t
+	if l := t.loop; l.siteHook != nil {
+		t.AwaitSite = l.siteHook()
+	} else if l.debug {
+		t.AwaitSite = callerSite()
+	}
+	if !co.yield(f) {
+		co.stopped = true
+		return &CancelledError{Msg: "task destroyed"}
+	}
+	if err := t.throw; err != nil {
+		t.throw = nil
+		return err
+	}
+	return nil
+}
+
+// Sleep suspends the coroutine for d (asyncio.sleep). Sleep(0) yields once to the loop.
+func (co *Co) Sleep(d time.Duration) error {
+	l := co.t.loop
+	if d <= 0 {
+		return co.suspend(nil)
+	}
+	f := l.CreateFuture(WithName("sleep"))
+	h, err := l.CallLater(d, func() {
+		if !f.Done() {
+			f.SetResult(nil)
+		}
+	}, WithName("sleep"))
+	if err != nil {
+		return err
+	}
+	_, err = co.Await(f)
+	h.Cancel()
+	return err
+}
+
+// ensureFuture is asyncio's ensure_future: a future as is, a coroutine wrapped in a task.
+func (l *Loop) ensureFuture(a Awaitable) (*Future, error) {
+	switch v := a.(type) {
+	case *Future:
+		return v, nil
+	case *Task:
+		return &v.Future, nil
+	}
+	t, err := l.CreateTask(a)
+	if err != nil {
+		return nil, err
+	}
+	return &t.Future, nil
+}
+
+func isCancelled(err error) bool { return err != nil && errors.Is(err, ErrCancelled) }

@@ -1,0 +1,216 @@
+package loop
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// EventKind says what an Event records.
+type EventKind uint8
+
+// Event kinds. The comment of each says how the Event's fields are used.
+const (
+	// Every T is trace time: real time since New, also in virtual time.
+	EvIterStart  EventKind = iota + 1 // an iteration begins: A = iteration number, T = its start
+	EvPoll                            // the poll returned: A = timeout (-1 infinite), B = time spent, Fd = events, T = now
+	EvFdReady                         // a watched fd is ready: ID = watcher handle, Fd, Dir
+	EvTimerDue                        // a due timer moved to the ready queue: ID
+	EvReadyStart                      // the ready batch begins: A = callbacks in it, B = timers fired, T = now
+	EvRun                             // a callback ran: ID, Info, T = when it ended (it began at the previous event's T)
+	EvIterEnd                         // the iteration ended: A = iteration number, B = callbacks run, T
+	EvSchedule                        // work was scheduled: ID, Info, A = due time for timers (else 0)
+	EvCreate                          // a future or task was created: ID, Info
+	EvCancel                          // a handle, timer, future or task was cancelled: ID
+	EvWatch                           // a watcher was added: ID, Info, Fd, Dir
+	EvUnwatch                         // a watcher was removed: ID, Fd, Dir
+	EvFutureDone                      // a future or task finished: ID, A = 1 cancelled, 2 finished
+	EvAwait                           // a task suspended on a future: ID = task, A = future id
+	EvException                       // the exception handler was called: A = owner
+	EvPause                           // the loop paused (A = 1) or resumed (A = 0) at a boundary
+	EvClose                           // the loop was closed
+)
+
+var eventNames = [...]string{"?", "iter", "poll", "fd", "timer", "ready", "run", "iterend", "schedule",
+	"create", "cancel", "watch", "unwatch", "done", "await", "exception", "pause", "close"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "?"
+}
+
+// Event is one compact record of what the loop did. Info, when set, points at the subject's
+// immutable description.
+type Event struct {
+	Seq  uint64
+	Kind EventKind
+	Dir  uint8 // 1 read, 2 write
+	Fd   int32
+	ID   uint64
+	A, B int64
+	T    time.Duration
+	Info *Info
+}
+
+// The event stream: the loop appends to a private chunk and publishes full chunks (and the current
+// one before it sleeps, pauses or returns) into a ring of atomic pointers. Published chunks never
+// change, so readers on other goroutines copy them without locks and without ever blocking the
+// loop; a reader that falls more than a ring behind is told how many chunks it lost.
+const (
+	chunkSize = 256
+	ringSize  = 1024 // chunks kept: 256k events
+)
+
+type chunk struct {
+	index  uint64
+	events []Event
+}
+
+type tracer struct {
+	clock *clock
+	buf   []Event
+	seq   uint64
+	iter  uint64
+	last  time.Duration // time of the latest clock reading
+	ran   int64
+
+	ring      [ringSize]atomic.Pointer[chunk]
+	published atomic.Uint64 // chunks published so far
+
+	cur      atomic.Pointer[Handle] // the callback running now (the watchdog's view)
+	curStart atomic.Int64           // loop time at which it started
+	curIter  atomic.Uint64          // iterations completed, for readers
+}
+
+func (t *tracer) init(c *clock) {
+	t.clock = c
+	t.buf = make([]Event, 0, chunkSize)
+}
+
+// read reads the real clock and remembers the reading: events are stamped with the latest one.
+func (t *tracer) read(c *clock) time.Duration {
+	t.last = c.trace()
+	return t.last
+}
+
+func (t *tracer) add(e Event) {
+	t.seq++
+	e.Seq = t.seq
+	t.buf = append(t.buf, e)
+	if len(t.buf) == chunkSize {
+		t.publish()
+	}
+}
+
+func (t *tracer) emit(k EventKind, id uint64, a, b int64) {
+	t.add(Event{Kind: k, ID: id, A: a, B: b})
+}
+
+func (t *tracer) publish() {
+	if len(t.buf) == 0 {
+		return
+	}
+	n := t.published.Load()
+	t.ring[n%ringSize].Store(&chunk{index: n, events: t.buf})
+	t.published.Store(n + 1)
+	t.buf = make([]Event, 0, chunkSize)
+}
+
+func (t *tracer) sched(in *Info, when int64) {
+	t.add(Event{Kind: EvSchedule, ID: in.ID, A: when, Info: in})
+}
+
+func (t *tracer) created(in *Info) { t.add(Event{Kind: EvCreate, ID: in.ID, Info: in}) }
+
+func (t *tracer) watch(in *Info, fd int, dir uint8, add bool) {
+	k := EvUnwatch
+	if add {
+		k = EvWatch
+	}
+	t.add(Event{Kind: k, ID: in.ID, Fd: int32(fd), Dir: dir, Info: in})
+}
+
+// iterStart stamps the new iteration with the previous iteration's last reading: nothing but the
+// loop's own bookkeeping happened in between, so no clock read is needed.
+func (t *tracer) iterStart() {
+	t.iter++
+	t.add(Event{Kind: EvIterStart, A: int64(t.iter), T: t.last})
+}
+
+func (t *tracer) polled(timeout time.Duration, nev int, spent time.Duration) {
+	t.add(Event{Kind: EvPoll, A: int64(timeout), B: int64(spent), Fd: int32(nev), T: t.last})
+}
+
+func (t *tracer) fdReady(id uint64, fd int, dir uint8) {
+	t.add(Event{Kind: EvFdReady, ID: id, Fd: int32(fd), Dir: dir})
+}
+
+func (t *tracer) timerDue(id uint64) { t.add(Event{Kind: EvTimerDue, ID: id}) }
+
+func (t *tracer) readyStart(n, fired int) {
+	t.ran = 0
+	t.add(Event{Kind: EvReadyStart, A: int64(n), B: int64(fired), T: t.last})
+}
+
+func (t *tracer) runStart(h *Handle) {
+	t.curStart.Store(int64(t.last))
+	t.cur.Store(h)
+}
+
+func (t *tracer) runEnd(h *Handle, now time.Duration) {
+	t.cur.Store(nil)
+	t.last = now
+	t.ran++
+	t.add(Event{Kind: EvRun, ID: h.ID, T: now, Info: &h.Info})
+}
+
+func (t *tracer) iterEnd() {
+	t.add(Event{Kind: EvIterEnd, A: int64(t.iter), B: t.ran, T: t.last})
+	t.curIter.Store(t.iter)
+}
+
+// Events copies published events from chunk cursor on into buf and returns them with the cursor
+// to pass next time and the number of chunks lost because the reader fell behind. Start with
+// cursor 0. Goroutine-safe; it never blocks the loop.
+func (l *Loop) Events(cursor uint64, buf []Event) (events []Event, next uint64, lost uint64) {
+	t := &l.tr
+	end := t.published.Load()
+	if end > ringSize && cursor < end-ringSize {
+		lost = end - ringSize - cursor
+		cursor = end - ringSize
+	}
+	for i := cursor; i < end; i++ {
+		c := t.ring[i%ringSize].Load()
+		if c == nil || c.index != i {
+			lost++
+			continue
+		}
+		buf = append(buf, c.events...)
+	}
+	return buf, end, lost
+}
+
+// Callback describes the callback the loop is running now, for a watchdog on another goroutine.
+type Callback struct {
+	Info  *Info
+	Since time.Duration // trace time (real time since New) at which it started
+	For   time.Duration // how long it has been running
+}
+
+// Current returns the callback running now, if any. Goroutine-safe: it works while the loop is
+// stuck in a long callback, which is when it matters.
+func (l *Loop) Current() (Callback, bool) {
+	h := l.tr.cur.Load()
+	if h == nil {
+		return Callback{}, false
+	}
+	since := time.Duration(l.tr.curStart.Load())
+	if l.tr.cur.Load() != h {
+		return Callback{}, false
+	}
+	return Callback{Info: &h.Info, Since: since, For: time.Since(l.clock.start) - since}, true
+}
+
+// Iterations returns how many iterations the loop has completed. Goroutine-safe.
+func (l *Loop) Iterations() uint64 { return l.tr.curIter.Load() }
