@@ -10,7 +10,42 @@ func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
+	// As asyncio.gather, each child gets its done callback as soon as it is ensured, so a child
+	// already done schedules it before the next child's first step. The callbacks never run
+	// inline, so outer exists by the time any of them runs (unless Gather failed: outer is nil).
+	var outer *Future
 	children := make([]*Future, len(aws))
+	cancelRequested := false
+	finished := 0
+	done := func(f *Future) {
+		finished++
+		if outer == nil || outer.Done() {
+			if !f.Cancelled() {
+				f.Exception() // mark it retrieved, as asyncio does
+			}
+			return
+		}
+		if f.Cancelled() {
+			_, err := f.Result()
+			outer.SetException(err)
+			return
+		}
+		if err := f.Exception(); err != nil {
+			outer.SetException(err)
+			return
+		}
+		if finished == len(children) {
+			res := make([]any, len(children))
+			for i, c := range children {
+				res[i], _ = c.Result()
+			}
+			if cancelRequested {
+				outer.SetException(&CancelledError{})
+				return
+			}
+			outer.SetResult(res)
+		}
+	}
 	for i, a := range aws {
 		f, err := l.ensureFuture(a)
 		if err != nil {
@@ -20,13 +55,13 @@ func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
 			return nil, err
 		}
 		children[i] = f
+		f.AddDoneCallback(done)
 	}
-	outer := l.CreateFuture(WithName("gather"))
+	outer = l.CreateFuture(WithName("gather"))
 	if len(children) == 0 {
 		outer.SetResult([]any{})
 		return outer, nil
 	}
-	cancelRequested := false
 	outer.onCancel = func(msg string) bool {
 		if outer.Done() {
 			return false
@@ -41,38 +76,6 @@ func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
 			cancelRequested = true
 		}
 		return ret
-	}
-	finished := 0
-	for _, c := range children {
-		c.AddDoneCallback(func(f *Future) {
-			finished++
-			if outer.Done() {
-				if !f.Cancelled() {
-					f.Exception() // mark it retrieved, as asyncio does
-				}
-				return
-			}
-			if f.Cancelled() {
-				_, err := f.Result()
-				outer.SetException(err)
-				return
-			}
-			if err := f.Exception(); err != nil {
-				outer.SetException(err)
-				return
-			}
-			if finished == len(children) {
-				res := make([]any, len(children))
-				for i, c := range children {
-					res[i], _ = c.Result()
-				}
-				if cancelRequested {
-					outer.SetException(&CancelledError{})
-					return
-				}
-				outer.SetResult(res)
-			}
-		})
 	}
 	return outer, nil
 }
@@ -89,7 +92,9 @@ func (co *Co) WaitFor(a Awaitable, timeout time.Duration) (any, error) {
 		if f.Done() {
 			return f.Result()
 		}
-		co.cancelAndWait(f)
+		if err := co.cancelAndWait(f); err != nil {
+			return nil, err
+		}
 		if res, err := f.Result(); !isCancelled(err) {
 			return res, err
 		}
@@ -112,33 +117,36 @@ func (co *Co) WaitFor(a Awaitable, timeout time.Duration) (any, error) {
 			return f.Result()
 		}
 		f.removeDone(id)
-		co.cancelAndWait(f)
+		if err2 := co.cancelAndWait(f); err2 != nil {
+			return nil, err2
+		}
 		return nil, err
 	}
 	if f.Done() {
 		return f.Result()
 	}
 	f.removeDone(id)
-	co.cancelAndWait(f)
+	if err := co.cancelAndWait(f); err != nil {
+		return nil, err
+	}
 	if res, err := f.Result(); !isCancelled(err) {
 		return res, err
 	}
 	return nil, ErrTimeout
 }
 
-// cancelAndWait cancels f and waits until it is done, even if the caller is cancelled meanwhile.
-func (co *Co) cancelAndWait(f *Future) {
+// cancelAndWait cancels f and waits until it is done (asyncio 3.11's _cancel_and_wait). If the
+// caller's task is cancelled meanwhile, it stops waiting and returns that cancellation.
+func (co *Co) cancelAndWait(f *Future) error {
 	l := co.t.loop
 	waiter := l.CreateFuture(WithName("cancel_and_wait"))
-	f.addDone(doneEntry{fn: func(*Future) {
+	id := f.addDone(doneEntry{fn: func(*Future) {
 		if !waiter.Done() {
 			waiter.SetResult(nil)
 		}
 	}})
+	defer f.removeDone(id)
 	f.Cancel()
-	for !waiter.Done() {
-		if _, err := co.Await(waiter); err == nil || co.stopped {
-			return
-		}
-	}
+	_, err := co.Await(waiter)
+	return err
 }

@@ -93,8 +93,7 @@ func (f *Future) SetResult(v any) error {
 	}
 	f.result = v
 	f.state = stateFinished
-	f.finish()
-	return nil
+	return f.finish()
 }
 
 // SetException marks the future done with err and schedules its callbacks. Until someone reads
@@ -109,8 +108,7 @@ func (f *Future) SetException(err error) error {
 	f.err = err
 	f.state = stateFinished
 	f.loop.unretrieved[f] = struct{}{}
-	f.finish()
-	return nil
+	return f.finish()
 }
 
 // Cancel cancels a pending future and schedules its callbacks; it returns false if the future was
@@ -167,14 +165,20 @@ func (f *Future) removeDone(id int) {
 	}
 }
 
-func (f *Future) finish() {
+// finish schedules the done callbacks. As in asyncio, the future is done even when they cannot
+// be scheduled because the loop is closed; the caller then gets ErrClosed.
+func (f *Future) finish() error {
 	f.loop.tr.emit(EvFutureDone, f.ID, int64(f.state), 0)
 	cbs := f.callbacks
 	f.callbacks = nil
 	f.waitedBy = nil
+	if len(cbs) > 0 && f.loop.closed.Load() {
+		return ErrClosed
+	}
 	for _, e := range cbs {
 		f.schedule(e)
 	}
+	return nil
 }
 
 func (f *Future) schedule(e doneEntry) {

@@ -187,26 +187,29 @@ func (l *Loop) CallSoon(fn func(), opts ...Opt) (*Handle, error) {
 	return h, nil
 }
 
-// callSoonInternal schedules work of the loop itself (done callbacks, task steps) without checks.
+// push schedules work of the loop itself (done callbacks, task steps) without checks.
 func (l *Loop) push(h *Handle) {
 	l.ready.push(h)
 	l.tr.sched(&h.Info, 0)
 }
 
 // CallSoonThreadSafe is CallSoon for any goroutine: it queues fn and wakes the loop if it is
-// polling. Wake-ups are coalesced: many calls between two iterations cost one eventfd write.
+// polling. Wake-ups are coalesced: many calls between two iterations cost one write to the
+// poller's wake-up source (an eventfd, a kqueue user event or a pipe).
 func (l *Loop) CallSoonThreadSafe(fn func(), opts ...Opt) (*Handle, error) {
-	if l.closed.Load() {
-		return nil, ErrClosed
-	}
 	in := Info{ID: l.ids.Add(1), Kind: KindCallback, pc: funcPC(fn)}
 	for _, o := range opts {
 		o(&in)
 	}
 	h := &Handle{Info: in, fn: fn, loop: l}
+	// The closed check and the wake-up happen under the inbox lock, which Close takes before it
+	// releases the poller: a wake-up can never be written to a closed (or reused) descriptor.
 	l.inboxMu.Lock()
+	defer l.inboxMu.Unlock()
+	if l.closed.Load() {
+		return nil, ErrClosed
+	}
 	l.inbox = append(l.inbox, h)
-	l.inboxMu.Unlock()
 	l.inboxSet.Store(true)
 	if err := l.poller.wakeup(); err != nil {
 		return h, err
@@ -320,7 +323,10 @@ func (l *Loop) Close() error {
 	if l.closed.Load() {
 		return nil
 	}
+	l.inboxMu.Lock()
 	l.closed.Store(true)
+	l.inbox = nil
+	l.inboxMu.Unlock()
 	l.tr.emit(EvClose, 0, 0, 0)
 	l.ready.clear()
 	for _, t := range l.timers {
@@ -334,9 +340,6 @@ func (l *Loop) Close() error {
 		}
 	}
 	l.Report(0)
-	l.inboxMu.Lock()
-	l.inbox = nil
-	l.inboxMu.Unlock()
 	waitTimeout(&l.executorWG, time.Second)
 	l.tr.publish()
 	return l.poller.close()
@@ -435,7 +438,8 @@ func (l *Loop) runOnce() {
 		for len(l.timers) > 0 && l.timers[0].when < end {
 			t := l.timers.pop()
 			if t.cancelled {
-				l.cancelledTimers--
+				// CPython does not uncount these: only heads dropped before the poll are, so its
+				// rebuild heuristic (and with it the order of equal deadlines) is kept exactly.
 				continue
 			}
 			fired++

@@ -83,16 +83,17 @@ func (p *epollPoller) set(fd int, old, new uint8) error {
 }
 
 func (p *epollPoller) wait(out []pollEvent, timeout time.Duration) (int, error) {
-	max := len(out)
-	if max > len(p.evs) {
-		max = len(p.evs)
+	max := min(len(out), len(p.evs))
+	if max == 0 {
+		return 0, nil
 	}
 	var n int
 	var errno unix.Errno
 	if timeout == 0 {
 		// A zero-timeout epoll_wait never blocks, so it needs none of the scheduler hand-off that
 		// Syscall6 does; the raw call saves a good part of an iteration's cost.
-		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_WAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
+		// epoll_pwait with a nil mask is epoll_wait on every architecture (arm64 has only pwait).
+		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
 		n, errno = int(r), e
 	} else {
 		var err error

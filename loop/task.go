@@ -339,6 +339,13 @@ func (co *Co) suspend(f *Future) error {
 	}
 	if err := t.throw; err != nil {
 		t.throw = nil
+		// As asyncio's __step: a pending cancellation replaces what the awaited future delivers
+		// unless that already is a CancelledError, which is kept (with its own message).
+		if f != nil && f.Done() {
+			if _, ferr := f.Result(); isCancelled(ferr) {
+				return ferr
+			}
+		}
 		return err
 	}
 	return nil
