@@ -21,6 +21,7 @@ type Loop struct {
 	cancelledTimers int
 	poller          poller
 	watchers        map[int]*watcher
+	dirty           []*watcher // watchers with deferred removals, flushed before each poll
 	pollEvents      []pollEvent
 
 	taskG     atomic.Int64 // goroutine of the task being stepped, in debug mode
@@ -384,12 +385,14 @@ func (l *Loop) runOnce() {
 		timeout = min(max(0, l.timers[0].when-l.clock.at(tr.read(&l.clock))), maximumSelectTimeout)
 	}
 	if timeout != 0 && l.clock.virtual && len(l.timers) > 0 && l.executorJobs.Load() == 0 {
+		l.flush()
 		// Virtual time: look for I/O without waiting; if nothing can happen, jump to the timer.
 		if n := l.poll(0); n == 0 && !l.inboxSet.Load() {
 			l.clock.advanceTo(l.timers[0].when)
 		}
 		timeout = 0
 	}
+	l.flush()
 	nev := 0
 	if timeout != 0 || len(l.watchers) > 0 {
 		// With nothing watched but the wake-up source, a zero-timeout poll could only find what

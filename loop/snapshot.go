@@ -75,6 +75,9 @@ func (l *Loop) Snapshot() Snapshot {
 	}
 	sort.SliceStable(s.Timers, func(i, j int) bool { return s.Timers[i].When < s.Timers[j].When })
 	for fd, w := range l.watchers {
+		if w.interest() == 0 {
+			continue // a deferred removal
+		}
 		ws := Watcher{Fd: fd, ReadFires: w.readFires, WriteFires: w.writeFires}
 		if w.reader != nil {
 			it := itemOf(&w.reader.Info)

@@ -20,6 +20,7 @@ func (l *Loop) checkSock(s *Socket) error {
 	if s.blocking {
 		return errBlockingSocket
 	}
+	s.loop = l
 	return nil
 }
 
@@ -39,11 +40,7 @@ func (l *Loop) watchUntilDone(fut *Future, fd int, dir uint8, try func()) error 
 		if h.cancelled {
 			return // someone else took the fd over
 		}
-		if dir == pollRead {
-			l.RemoveReader(fd)
-		} else {
-			l.RemoveWriter(fd)
-		}
+		l.unwatch(fd, dir, true)
 	}})
 	return nil
 }

@@ -21,6 +21,7 @@ type Socket struct {
 	blocking bool
 	closed   bool
 	family   int
+	loop     *Loop // the loop whose Sock* operations watched it, told when it closes
 }
 
 // NewSocket creates a blocking IPv4 TCP socket (socket.socket(AF_INET, SOCK_STREAM)).
@@ -250,6 +251,9 @@ func (s *Socket) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.loop != nil && !s.loop.IsClosed() {
+		s.loop.fdClosed(s.fd)
+	}
 	return sockErr("close", unix.Close(s.fd))
 }
 
