@@ -7,19 +7,29 @@ import "time"
 // offset, or, in virtual time, stands still until the loop jumps it to the next timer. Switching
 // between the two keeps loop time monotonic. One reading of the real clock serves both.
 type clock struct {
-	start   time.Time // trace time zero; never changes
+	start   time.Time            // trace time zero; never changes
+	source  func() time.Duration // Options.Clock, if one was injected
+	base    time.Duration        // source's reading at New: trace time zero for it
 	virtual bool
 	offset  time.Duration // loop time minus trace time, in real mode
 	vnow    time.Duration // loop time, in virtual mode
 }
 
-func (c *clock) init(virtual bool) {
+func (c *clock) init(virtual bool, source func() time.Duration) {
 	c.start = time.Now()
 	c.virtual = virtual
+	if source != nil {
+		c.source, c.base = source, source()
+	}
 }
 
-// trace reads the real clock.
-func (c *clock) trace() time.Duration { return time.Since(c.start) }
+// trace reads the real (or injected) clock.
+func (c *clock) trace() time.Duration {
+	if c.source != nil {
+		return c.source() - c.base
+	}
+	return time.Since(c.start)
+}
 
 // at converts a trace-time reading to loop time.
 func (c *clock) at(tr time.Duration) time.Duration {

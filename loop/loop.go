@@ -66,6 +66,10 @@ type Options struct {
 	// VirtualTime starts the loop in virtual time: when nothing is ready and no I/O or executor
 	// work is pending, the clock jumps to the next timer instead of sleeping.
 	VirtualTime bool
+	// Clock, if set, replaces the real monotonic clock: it must never go backwards. Loop time is
+	// the time it has advanced since New. Tests and replays inject one; most users want
+	// VirtualTime instead.
+	Clock func() time.Duration
 	// Debug turns on asyncio's debug mode (see SetDebug).
 	Debug bool
 	// Log receives the default exception handler's and debug mode's reports; nil means os.Stderr.
@@ -95,7 +99,7 @@ func New(opts ...Options) (*Loop, error) {
 	if l.logw == nil {
 		l.logw = os.Stderr
 	}
-	l.clock.init(o.VirtualTime)
+	l.clock.init(o.VirtualTime, o.Clock)
 	l.tr.init(&l.clock)
 	l.debug = o.Debug
 	return l, nil

@@ -209,7 +209,7 @@ func (l *Loop) Current() (Callback, bool) {
 	if l.tr.cur.Load() != h {
 		return Callback{}, false
 	}
-	return Callback{Info: &h.Info, Since: since, For: time.Since(l.clock.start) - since}, true
+	return Callback{Info: &h.Info, Since: since, For: l.clock.trace() - since}, true
 }
 
 // Iterations returns how many iterations the loop has completed. Goroutine-safe.
