@@ -54,17 +54,24 @@ type Event struct {
 }
 
 // The event stream: the loop appends to a private chunk and publishes full chunks (and the current
-// one before it sleeps, pauses or returns) into a ring of atomic pointers. Published chunks never
-// change, so readers on other goroutines copy them without locks and without ever blocking the
-// loop; a reader that falls more than a ring behind is told how many chunks it lost.
+// one before it sleeps, pauses or returns) into a ring of atomic pointers. A published chunk never
+// changes while a reader may hold it, so readers on other goroutines copy it without locks and
+// never block the loop; a reader that falls more than a ring behind is told how many chunks it lost.
+//
+// Chunks are recycled: when publishing evicts a chunk from the ring and no reader holds it, its
+// storage becomes the loop's next private chunk. A reader announces itself (readers.Add) before it
+// re-checks that the chunk is still in its slot; the loop evicts (Swap) before it checks readers.
+// With sequentially consistent atomics, either the loop sees the reader and allocates a fresh
+// chunk, or the reader sees the eviction and skips the chunk as lost — never both miss.
 const (
 	chunkSize = 256
-	ringSize  = 1024 // chunks kept: 256k events
+	ringSize  = 64 // chunks kept: 16k events, about 1 MiB
 )
 
 type chunk struct {
-	index  uint64
-	events []Event
+	index   uint64
+	events  []Event
+	readers atomic.Int32
 }
 
 type tracer struct {
@@ -79,7 +86,7 @@ type tracer struct {
 	published atomic.Uint64 // chunks published so far
 
 	cur      atomic.Pointer[Handle] // the callback running now (the watchdog's view)
-	curStart atomic.Int64           // loop time at which it started
+	curStart atomic.Int64           // trace time at which it started
 	curIter  atomic.Uint64          // iterations completed, for readers
 }
 
@@ -112,9 +119,14 @@ func (t *tracer) publish() {
 		return
 	}
 	n := t.published.Load()
-	t.ring[n%ringSize].Store(&chunk{index: n, events: t.buf})
+	old := t.ring[n%ringSize].Swap(&chunk{index: n, events: t.buf})
 	t.published.Store(n + 1)
-	t.buf = make([]Event, 0, chunkSize)
+	if old != nil && old.readers.Load() == 0 {
+		clear(old.events) // drop the Info pointers it holds
+		t.buf = old.events[:0]
+	} else {
+		t.buf = make([]Event, 0, chunkSize)
+	}
 }
 
 func (t *tracer) sched(in *Info, when int64) {
@@ -181,12 +193,20 @@ func (l *Loop) Events(cursor uint64, buf []Event) (events []Event, next uint64, 
 		cursor = end - ringSize
 	}
 	for i := cursor; i < end; i++ {
-		c := t.ring[i%ringSize].Load()
+		slot := &t.ring[i%ringSize]
+		c := slot.Load()
 		if c == nil || c.index != i {
 			lost++
 			continue
 		}
+		c.readers.Add(1)
+		if slot.Load() != c { // evicted meanwhile: its storage may be reused
+			c.readers.Add(-1)
+			lost++
+			continue
+		}
 		buf = append(buf, c.events...)
+		c.readers.Add(-1)
 	}
 	return buf, end, lost
 }
