@@ -32,8 +32,8 @@ type Loop struct {
 	stopping bool
 	loopG    int64 // goroutine running the loop, recorded in debug mode
 
-	clock clock
-	ids   atomic.Uint64
+	clock  clock
+	nextID uint64 // ids are handed out on the loop goroutine only
 
 	// Goroutine-safe inbox of CallSoonThreadSafe.
 	inboxMu  sync.Mutex
@@ -166,18 +166,25 @@ func (l *Loop) check() error {
 	return nil
 }
 
-// newInfo fills the introspection header of new work.
+// newInfo returns the introspection header of new work.
 func (l *Loop) newInfo(kind Kind, fn any, opts []Opt) Info {
-	in := Info{ID: l.ids.Add(1), Kind: kind, Owner: l.owner, pc: funcPC(fn)}
+	var in Info
+	l.initInfo(&in, kind, funcPC(fn), opts)
+	return in
+}
+
+// initInfo fills an Info in place (the hot path: no copy of the struct).
+func (l *Loop) initInfo(in *Info, kind Kind, pc uintptr, opts []Opt) {
+	l.nextID++
+	in.ID, in.Kind, in.Owner, in.pc = l.nextID, kind, l.owner, pc
 	if l.siteHook != nil {
 		in.Site = l.siteHook()
 	} else if l.debug {
 		in.Site = callerSite()
 	}
 	for _, o := range opts {
-		o(&in)
+		o(in)
 	}
-	return in
 }
 
 // CallSoon schedules fn to run in the next iteration's ready batch, after everything scheduled
@@ -186,7 +193,8 @@ func (l *Loop) CallSoon(fn func(), opts ...Opt) (*Handle, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	h := &Handle{Info: l.newInfo(KindCallback, fn, opts), fn: fn, loop: l}
+	h := &Handle{fn: fn, loop: l}
+	l.initInfo(&h.Info, KindCallback, funcPC(fn), opts)
 	l.ready.push(h)
 	l.tr.sched(&h.Info, 0)
 	return h, nil
@@ -202,7 +210,8 @@ func (l *Loop) push(h *Handle) {
 // polling. Wake-ups are coalesced: many calls between two iterations cost one write to the
 // poller's wake-up source (an eventfd, a kqueue user event or a pipe).
 func (l *Loop) CallSoonThreadSafe(fn func(), opts ...Opt) (*Handle, error) {
-	in := Info{ID: l.ids.Add(1), Kind: KindCallback, pc: funcPC(fn)}
+	// The id is given when the loop takes the handle in (drainInbox): ids are the loop's to hand out.
+	in := Info{Kind: KindCallback, pc: funcPC(fn)}
 	for _, o := range opts {
 		o(&in)
 	}
@@ -233,6 +242,8 @@ func (l *Loop) drainInbox() {
 	l.inbox = nil
 	l.inboxMu.Unlock()
 	for _, h := range in {
+		l.nextID++
+		h.ID = l.nextID
 		if h.Owner == 0 {
 			h.Owner = l.owner
 		}
@@ -251,7 +262,8 @@ func (l *Loop) CallAt(when time.Duration, fn func(), opts ...Opt) (*TimerHandle,
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	t := &TimerHandle{Handle: Handle{Info: l.newInfo(KindTimer, fn, opts), fn: fn, loop: l}, when: when}
+	t := &TimerHandle{Handle: Handle{fn: fn, loop: l}, when: when}
+	l.initInfo(&t.Info, KindTimer, funcPC(fn), opts)
 	l.timers.push(t)
 	l.tr.sched(&t.Info, int64(when))
 	return t, nil
@@ -439,7 +451,6 @@ func (l *Loop) runOnce() {
 	}
 
 	// Step "timers": move every timer due by now + clock resolution to the ready queue.
-	fired := 0
 	if len(l.timers) > 0 {
 		end := l.clock.at(tr.read(&l.clock)) + clockResolution
 		for len(l.timers) > 0 && l.timers[0].when < end {
@@ -449,7 +460,6 @@ func (l *Loop) runOnce() {
 				// rebuild heuristic (and with it the order of equal deadlines) is kept exactly.
 				continue
 			}
-			fired++
 			tr.timerDue(t.ID)
 			l.ready.push(&t.Handle)
 		}
@@ -457,7 +467,6 @@ func (l *Loop) runOnce() {
 
 	// Step "ready": run only the callbacks that were ready when this step began.
 	ntodo := l.ready.len()
-	tr.readyStart(ntodo, fired)
 	for i := 0; i < ntodo; i++ {
 		h := l.ready.pop()
 		if h.cancelled {
@@ -468,7 +477,7 @@ func (l *Loop) runOnce() {
 		}
 		l.run(h)
 	}
-	tr.iterEnd()
+	tr.iterEnd(ntodo)
 }
 
 func (l *Loop) poll(timeout time.Duration) int {
@@ -559,8 +568,10 @@ var (
 	runningBy = map[int64]*Loop{}
 )
 
-func setRunning(l *Loop) *Loop {
-	g := goid()
+func setRunning(l *Loop) *Loop { return registerRunning(goid(), l) }
+
+// registerRunning records that goroutine g runs loop l (nil: nothing) and returns what it ran.
+func registerRunning(g int64, l *Loop) *Loop {
 	runningMu.Lock()
 	defer runningMu.Unlock()
 	prev := runningBy[g]

@@ -20,34 +20,28 @@ type Iteration struct {
 // Busy returns the time the iteration spent outside the poll.
 func (it Iteration) Busy() time.Duration { return it.End - it.Start - it.PollDuration }
 
-// Summarize folds events (as returned by Events) into per-iteration summaries. Iterations cut
-// by the start or end of events are left out.
+// Summarize folds events (as returned by Events) into per-iteration summaries. An iteration
+// whose start was cut off by the beginning of events is left out.
 func Summarize(events []Event) []Iteration {
 	var out []Iteration
-	var cur *Iteration
+	var cur Iteration
+	complete := false // cur has seen everything since the previous iteration's end
 	for _, e := range events {
 		switch e.Kind {
-		case EvIterStart:
-			cur = &Iteration{N: uint64(e.A), Start: e.T}
 		case EvPoll:
-			if cur != nil {
-				cur.Polled = true
-				cur.PollTimeout = time.Duration(e.A)
-				cur.PollDuration = time.Duration(e.B)
-				cur.FdEvents = int(e.Fd)
-			}
-		case EvReadyStart:
-			if cur != nil {
-				cur.Ready = int(e.A)
-				cur.TimersFired = int(e.B)
-			}
+			cur.Polled = true
+			cur.PollTimeout = time.Duration(e.A)
+			cur.PollDuration = time.Duration(e.B)
+			cur.FdEvents = int(e.Fd)
+		case EvTimerDue:
+			cur.TimersFired++
 		case EvIterEnd:
-			if cur != nil && cur.N == uint64(e.A) {
-				cur.Ran = int(e.B)
-				cur.End = e.T
-				out = append(out, *cur)
+			cur.N, cur.Start, cur.End = uint64(e.A), time.Duration(e.B), e.T
+			cur.Ready, cur.Ran = int(e.ID), int(e.Fd)
+			if complete {
+				out = append(out, cur)
 			}
-			cur = nil
+			cur, complete = Iteration{}, true
 		}
 	}
 	return out

@@ -102,7 +102,8 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 	}
 	t.co.t = t
 	t.next, t.stop = iter.Pull(t.body)
-	t.stepH = &Handle{Info: Info{ID: l.ids.Add(1), Kind: KindStep, Owner: t.Owner, Name: t.Name}, loop: l, fn: t.step}
+	l.nextID++
+	t.stepH = &Handle{Info: Info{ID: l.nextID, Kind: KindStep, Owner: t.Owner, Name: t.Name}, loop: l, fn: t.step}
 	l.tasks[t.ID] = t
 	l.tr.created(&t.Info)
 	l.push(t.stepH)
@@ -113,11 +114,27 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 // the future the coroutine waits for (nil for a bare yield).
 func (t *Task) body(yield func(*Future) bool) {
 	t.co.yield = yield
-	if t.loop.debug {
-		t.g = goid()
+	l := t.loop
+	// The coroutine runs on a goroutine of its own; Running (asyncio's get_running_loop) and the
+	// debug-mode goroutine check need to know it. Finding it costs about a microsecond per task.
+	t.g = goid()
+	if l.debug {
+		l.taskG.Store(t.g) // the step that started the coroutine could not know it yet
 	}
+	registerRunning(t.g, l)
+	defer registerRunning(t.g, nil)
+	defer func() {
+		// Take the stack here: iter.Pull re-panics on the loop's goroutine, whose stack no longer
+		// shows the code that panicked.
+		if r := recover(); r != nil {
+			panic(taskPanic{&PanicError{Value: r, Stack: debug.Stack()}})
+		}
+	}()
 	t.res, t.resErr = t.coro(&t.co)
 }
+
+// taskPanic carries a coroutine's panic, with its own stack, to resume.
+type taskPanic struct{ err *PanicError }
 
 // wake schedules the task's next step (the done callback of the future it awaits).
 func (t *Task) wake() {
@@ -177,7 +194,11 @@ func (t *Task) resume() (fut *Future, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.finished = true
-			t.complete(nil, &PanicError{Value: r, Stack: debug.Stack()})
+			pe, isTask := r.(taskPanic)
+			if !isTask {
+				pe.err = &PanicError{Value: r, Stack: debug.Stack()}
+			}
+			t.complete(nil, pe.err)
 			fut, ok = nil, false
 		}
 	}()
