@@ -134,10 +134,15 @@ func (p *epollPoller) wait(out []pollEvent, timeout time.Duration) (int, error) 
 	return k, nil
 }
 
+// drainWake consumes the eventfd and only then clears the flag. The other order loses wakeups: a
+// wakeup between the two would set the flag and write, the read would swallow its write, and with
+// the flag left set every later wakeup would skip its write while the loop slept. In this order, a
+// wakeup that finds the flag still set writes nothing, which is safe: it queued its work before
+// it tried, and the loop looks at the queue after every wait.
 func (p *epollPoller) drainWake() {
 	var buf [8]byte
-	p.woken.Store(false)
 	unix.Read(p.wakefd, buf[:])
+	p.woken.Store(false)
 }
 
 func (p *epollPoller) wakeup() error {

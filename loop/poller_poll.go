@@ -217,13 +217,10 @@ func (w *wakePipe) wakeup() error {
 	}
 }
 
-// drain empties the pipe after wait saw it readable. The flag is cleared before the read, as
-// poller_epoll.go does: a wakeup racing with the drain then writes a byte of its own, which the
-// read may swallow (harmless: this wait is returning anyway) or leave for the next wait to return
-// early on. Cleared after the read, a wakeup arriving between the two would find the flag still
-// set and write nothing, and the wait that follows would not see it.
+// drain empties the pipe after wait saw it readable, and only then clears the flag (see
+// epollPoller.drainWake for why the other order loses wakeups).
 func (w *wakePipe) drain() {
-	w.woken.Store(false)
+	defer w.woken.Store(false)
 	var buf [64]byte
 	for {
 		n, err := unix.Read(w.r, buf[:])
