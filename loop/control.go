@@ -14,8 +14,9 @@ type control struct {
 
 	mu       sync.Mutex
 	paused   bool
-	stepIter int // iterations to let through while paused
-	stepCB   int // callbacks to let through while paused
+	stepIter int  // iterations to let through while paused
+	stepCB   int  // callbacks to let through while paused
+	stepping bool // an iteration let through by StepIteration is running: its callbacks pass
 	slow     time.Duration
 	kick     chan struct{} // closed and replaced to wake the waiting loop
 	requests []func(*Loop) // run on the loop goroutine at the next boundary, also while paused
@@ -43,7 +44,7 @@ func (l *Loop) Pause() {
 func (l *Loop) Resume() {
 	l.ctl.mu.Lock()
 	l.ctl.paused = false
-	l.ctl.stepIter, l.ctl.stepCB = 0, 0
+	l.ctl.stepIter, l.ctl.stepCB, l.ctl.stepping = 0, 0, false
 	l.ctl.update()
 	l.ctl.mu.Unlock()
 	l.poller.wakeup()
@@ -130,12 +131,16 @@ func (c *control) wait(l *Loop, atIteration bool) {
 			fn(l)
 		}
 		c.mu.Lock()
+		if atIteration {
+			c.stepping = false // a stepped iteration ends at the next boundary
+		}
 		if !c.paused {
 			c.mu.Unlock()
 			break
 		}
 		if atIteration && c.stepIter > 0 {
 			c.stepIter--
+			c.stepping = true
 			c.mu.Unlock()
 			break
 		}
@@ -148,7 +153,7 @@ func (c *control) wait(l *Loop, atIteration bool) {
 			c.mu.Unlock()
 			break
 		}
-		if !atIteration && c.stepIter > 0 {
+		if !atIteration && (c.stepping || c.stepIter > 0) {
 			c.mu.Unlock() // inside an iteration being stepped as a whole
 			break
 		}

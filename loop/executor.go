@@ -9,10 +9,14 @@ func (l *Loop) RunInExecutor(fn func() (any, error), opts ...Opt) (*Future, erro
 	if err := l.check(); err != nil {
 		return nil, err
 	}
+	// The default name is set by an option, before CreateFuture publishes the future's Info:
+	// readers of the event stream on other goroutines may read it from then on.
+	opts = append(opts[:len(opts):len(opts)], func(in *Info) {
+		if in.Name == "" {
+			in.Name = "executor " + (&Info{pc: funcPC(fn), Kind: KindFuture}).Label()
+		}
+	})
 	f := l.CreateFuture(opts...)
-	if f.Name == "" {
-		f.Name = "executor " + (&Info{pc: funcPC(fn), Kind: KindFuture}).Label()
-	}
 	l.executorJobs.Add(1)
 	l.executorWG.Add(1)
 	go func() {
