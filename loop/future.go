@@ -40,7 +40,8 @@ type doneEntry struct {
 
 // CreateFuture returns a new pending future attached to the loop (asyncio's create_future).
 func (l *Loop) CreateFuture(opts ...Opt) *Future {
-	f := &Future{Info: l.newInfo(KindFuture, nil, opts), loop: l}
+	f := &Future{loop: l}
+	l.initInfo(&f.Info, KindFuture, 0, opts)
 	l.tr.created(&f.Info)
 	return f
 }
@@ -191,7 +192,8 @@ func (f *Future) schedule(e doneEntry) {
 		return
 	}
 	fn := e.fn
-	h := &Handle{Info: l.newInfo(KindCallback, fn, nil), loop: l, fn: func() { fn(f) }}
+	h := &Handle{loop: l, fn: func() { fn(f) }}
+	l.initInfo(&h.Info, KindCallback, funcPC(fn), nil)
 	h.Owner = f.Owner
 	l.push(h)
 }

@@ -166,13 +166,6 @@ func (l *Loop) check() error {
 	return nil
 }
 
-// newInfo returns the introspection header of new work.
-func (l *Loop) newInfo(kind Kind, fn any, opts []Opt) Info {
-	var in Info
-	l.initInfo(&in, kind, funcPC(fn), opts)
-	return in
-}
-
 // initInfo fills an Info in place (the hot path: no copy of the struct).
 func (l *Loop) initInfo(in *Info, kind Kind, pc uintptr, opts []Opt) {
 	l.nextID++

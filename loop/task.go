@@ -29,7 +29,8 @@ type Coro struct {
 
 // Coro makes a coroutine object from fn. Its name is the WithName option, else fn's name.
 func (l *Loop) Coro(fn Coroutine, opts ...Opt) *Coro {
-	c := &Coro{Info: l.newInfo(KindTask, fn, opts), fn: fn}
+	c := &Coro{fn: fn}
+	l.initInfo(&c.Info, KindTask, funcPC(fn), opts)
 	l.coros[c] = struct{}{}
 	return c
 }
@@ -92,7 +93,8 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 		return nil, err
 	}
 	t := &Task{coro: fn}
-	t.Future = Future{Info: l.newInfo(KindTask, fn, opts), loop: l, task: t}
+	t.Future.loop, t.Future.task = l, t
+	l.initInfo(&t.Info, KindTask, funcPC(fn), opts)
 	if t.Name == "" {
 		t.Name = name
 	}

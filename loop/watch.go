@@ -50,7 +50,8 @@ func (l *Loop) addWatch(fd int, dir uint8, fn func(), opts []Opt) (*Handle, erro
 	if dir == pollWrite {
 		kind = KindWriter
 	}
-	h := &Handle{Info: l.newInfo(kind, fn, opts), fn: fn, loop: l}
+	h := &Handle{fn: fn, loop: l}
+	l.initInfo(&h.Info, kind, funcPC(fn), opts)
 	w := l.watchers[fd]
 	if w == nil {
 		w = &watcher{fd: fd}
