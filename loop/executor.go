@@ -22,8 +22,12 @@ func (l *Loop) RunInExecutor(fn func() (any, error), opts ...Opt) (*Future, erro
 	go func() {
 		defer l.executorWG.Done()
 		res, err := runGuarded(fn)
-		// Post before dropping the job count, so virtual time never sees a gap between the two.
-		l.CallSoonThreadSafe(func() {
+		// The job counts as in flight until the loop takes its result in, on the loop goroutine:
+		// virtual time then never jumps before the result arrives, nor sleeps on a job whose
+		// result it has already run (as it could when this goroutine dropped the count after
+		// posting, and had not yet when the loop went idle).
+		h, _ := l.CallSoonThreadSafe(func() {
+			l.executorJobs.Add(-1)
 			if f.Done() {
 				return // cancelled meanwhile
 			}
@@ -33,7 +37,9 @@ func (l *Loop) RunInExecutor(fn func() (any, error), opts ...Opt) (*Future, erro
 				f.SetResult(res)
 			}
 		}, WithName("executor result"), WithOwner(f.Owner))
-		l.executorJobs.Add(-1)
+		if h == nil { // the loop is closed: the result will never be taken in
+			l.executorJobs.Add(-1)
+		}
 	}()
 	return f, nil
 }

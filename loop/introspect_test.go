@@ -1275,4 +1275,37 @@ func TestRunInExecutorVirtualTime(t *testing.T) {
 			}
 		})
 	}
+	// Many jobs at once, many times: once the last result has been taken in, the loop must jump
+	// to the timer rather than sleep on it in real time (it did, now and then, when the job count
+	// dropped on the job's goroutine after the loop had already run the result).
+	t.Run("many jobs, repeatedly", func(t *testing.T) {
+		for run := range 300 {
+			l, err := loop.New(loop.Options{VirtualTime: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.CallLater(time.Hour, func() {})
+			stuck := time.AfterFunc(skGuard, func() { l.CallSoonThreadSafe(l.Stop) })
+			_, err = l.RunUntilComplete(func(co *loop.Co) (any, error) {
+				var fs []*loop.Future
+				for j := range 20 {
+					f, err := l.RunInExecutor(func() (any, error) { return j, nil })
+					if err != nil {
+						return nil, err
+					}
+					fs = append(fs, f)
+				}
+				for _, f := range fs {
+					if _, err := co.Await(f); err != nil {
+						return nil, err
+					}
+				}
+				return nil, co.Sleep(2 * time.Hour)
+			})
+			if !stuck.Stop() || err != nil {
+				t.Fatalf("run %d: the loop slept on a finished job in virtual time (%v)", run, err)
+			}
+			l.Close()
+		}
+	})
 }
