@@ -1309,3 +1309,55 @@ func TestRunInExecutorVirtualTime(t *testing.T) {
 		}
 	})
 }
+
+// CallerOwner answers from any goroutine: the owner of the loop work the caller is doing, or
+// false when the caller is not doing this loop's work. A loop created by owned work belongs to it.
+func TestCallerOwner(t *testing.T) {
+	l := inspLoop(t, loop.Options{})
+	type seen struct {
+		owner loop.Owner
+		ok    bool
+	}
+	got := map[string]seen{}
+	ask := func(what string) { o, ok := l.CallerOwner(); got[what] = seen{o, ok} }
+	var innerOwner loop.Owner
+	ask("outside the running loop")
+	l.CallSoon(func() { ask("callback") }, loop.WithOwner(5))
+	l.CreateTask(func(co *loop.Co) (any, error) {
+		ask("task")
+		co.Sleep(0)
+		ask("task after a suspension")
+		done := make(chan struct{})
+		go func() { ask("goroutine started by a task"); close(done) }()
+		<-done
+		inner, err := loop.New()
+		if err != nil {
+			return nil, err
+		}
+		defer inner.Close()
+		_, err = inner.RunUntilComplete(func(co *loop.Co) (any, error) {
+			h, _ := inner.CallSoon(func() {})
+			innerOwner = h.Owner
+			return nil, nil
+		})
+		return nil, err
+	}, loop.WithOwner(6))
+	if _, err := skRun(t, l, func(co *loop.Co) (any, error) { return nil, co.Sleep(time.Millisecond) }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]seen{
+		"outside the running loop":    {0, false},
+		"callback":                    {5, true},
+		"task":                        {6, true},
+		"task after a suspension":     {6, true},
+		"goroutine started by a task": {0, false},
+	}
+	for what, w := range want {
+		if got[what] != w {
+			t.Errorf("%s: CallerOwner = %+v, want %+v", what, got[what], w)
+		}
+	}
+	if innerOwner != 6 {
+		t.Errorf("a loop created inside owner 6's task gave its work owner %d, want 6", innerOwner)
+	}
+}

@@ -102,6 +102,13 @@ func New(opts ...Options) (*Loop, error) {
 	l.clock.init(o.VirtualTime, o.Clock)
 	l.tr.init(&l.clock)
 	l.debug = o.Debug
+	// A loop created by work running on another loop (a notebook cell's private loop) belongs to
+	// that work: what it schedules outside its own callbacks carries the creator's owner.
+	if outer, err := Running(); err == nil {
+		if o, ok := outer.CallerOwner(); ok {
+			l.owner = o
+		}
+	}
 	return l, nil
 }
 
@@ -153,8 +160,23 @@ func (l *Loop) SetOwner(o Owner) Owner {
 	return prev
 }
 
-// CurrentOwner returns the owner new work would get.
+// CurrentOwner returns the owner new work would get. Call it on the loop's goroutine.
 func (l *Loop) CurrentOwner() Owner { return l.owner }
+
+// CallerOwner reports, from any goroutine, the owner of the work the caller is doing for this
+// loop: ok is true when the caller is this loop's goroutine or one of its tasks' coroutines (the
+// loop is then waiting for it, so reading the owner is safe). The notebook kernel uses it to
+// route output to the cell that owns the code printing it. It costs about a microsecond.
+func (l *Loop) CallerOwner() (o Owner, ok bool) {
+	g := goid()
+	runningMu.Lock()
+	ok = runningBy[g] == l
+	runningMu.Unlock()
+	if !ok {
+		return 0, false
+	}
+	return l.owner, true
+}
 
 func (l *Loop) check() error {
 	if l.closed.Load() {
