@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/traefik/yaegi/stdlib"
 	yaegi "github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
 
 	"github.com/loopbook/loopbook/interp"
 	"github.com/loopbook/loopbook/loop"
@@ -22,11 +22,11 @@ func testExports() yaegi.Exports {
 		ex[k] = v
 	}
 	ex["loop/loop"] = map[string]reflect.Value{
-		"New":  reflect.ValueOf(loop.New),
-		"Co":   reflect.ValueOf((*loop.Co)(nil)),
-		"Loop": reflect.ValueOf((*loop.Loop)(nil)),
+		"New":    reflect.ValueOf(loop.New),
+		"Co":     reflect.ValueOf((*loop.Co)(nil)),
+		"Loop":   reflect.ValueOf((*loop.Loop)(nil)),
 		"Future": reflect.ValueOf((*loop.Future)(nil)),
-		"Task": reflect.ValueOf((*loop.Task)(nil)),
+		"Task":   reflect.ValueOf((*loop.Task)(nil)),
 	}
 	return ex
 }
