@@ -364,6 +364,11 @@ func (rw *rewriter) expr(e ast.Expr) ast.Expr {
 			n.Body.List = rw.rewriteBody(n.Body.List)
 			return false
 		case *ast.CallExpr:
+			for i, a := range n.Args {
+				if lit, ok := a.(*ast.FuncLit); ok {
+					n.Args[i] = closureValue(lit)
+				}
+			}
 			if id, ok := n.Fun.(*ast.Ident); ok && !rw.shadowed(id.Name) {
 				switch id.Name {
 				case "min", "max":
@@ -442,6 +447,21 @@ func (rw *rewriter) learnInts(root ast.Node) {
 		}
 		return true
 	})
+}
+
+// closureValue turns a function literal passed straight to a call into
+//
+//	func() FT { return LIT }()
+//
+// with FT the literal's own type. yaegi converts a literal passed straight to native code (a
+// callback given to L.CallSoon) into a wrapper bound to the live frame of the code creating it,
+// so in a loop every callback saw the last iteration's variables; a closure value made by a call
+// keeps its own.
+func closureValue(lit *ast.FuncLit) ast.Expr {
+	return &ast.CallExpr{Fun: &ast.FuncLit{
+		Type: &ast.FuncType{Params: &ast.FieldList{}, Results: &ast.FieldList{List: []*ast.Field{{Type: lit.Type}}}},
+		Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ReturnStmt{Results: []ast.Expr{lit}}}},
+	}}
 }
 
 func define(name string, value ast.Expr) ast.Stmt {

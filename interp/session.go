@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type Options struct {
 	Prelude string
 	// OnGoPanic receives the panic of a goroutine a cell started, with the goroutine's owner.
 	OnGoPanic func(owner loop.Owner, err *Error)
+	// Setup runs on every new interpreter after the symbols are loaded and before the prelude
+	// (the symbols package compiles its generic helpers here).
+	Setup func(*yaegi.Interpreter) error
 }
 
 // Cell is one run of a notebook cell.
@@ -117,6 +121,11 @@ func (s *Session) reset() error {
 	}
 	if err := yi.Use(s.helperSymbols()); err != nil {
 		return fmt.Errorf("interp: loading helpers: %w", err)
+	}
+	if s.opts.Setup != nil {
+		if err := s.opts.Setup(yi); err != nil {
+			return fmt.Errorf("interp: setting up the interpreter: %w", err)
+		}
 	}
 	s.yi = yi
 	s.imports = map[string]string{helperPkg: helperPath, "loop": "loop"}
@@ -333,9 +342,11 @@ func (s *Session) takeFrames() []Frame {
 	return s.stderr.take()
 }
 
+var voidUseRE = regexp.MustCompile(`cannot use func\(.*\) as type \(`)
+
 // isVoidUse recognises yaegi's complaint about a call that returns nothing used as a value.
 func isVoidUse(msg string) bool {
-	return strings.Contains(msg, "cannot use func() as type") || strings.Contains(msg, "used as value")
+	return voidUseRE.MatchString(msg) || strings.Contains(msg, "used as value")
 }
 
 // noteFailed remembers the names a cell that failed to compile declared for the first time:

@@ -1,0 +1,324 @@
+package kernel_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/loopbook/loopbook/kernel"
+)
+
+// The test binary doubles as the kernel: started with LOOPBOOK_TEST_KERNEL=1 it serves the
+// protocol instead of running tests, exactly as `loopbook kernel` does.
+func TestMain(m *testing.M) {
+	if os.Getenv("LOOPBOOK_TEST_KERNEL") == "1" {
+		os.Exit(kernel.Serve(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func start(t *testing.T) *kernel.Kernel {
+	t.Helper()
+	k, err := kernel.Start(kernel.Config{Command: []string{os.Args[0]}, Env: []string{"LOOPBOOK_TEST_KERNEL=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		k.Kill()
+		for range k.Messages() {
+		}
+		<-k.Done()
+	})
+	// starting, then idle.
+	for _, want := range []string{kernel.StateStarting, kernel.StateIdle} {
+		m := next(t, k, 10*time.Second)
+		if m.Type != kernel.MsgStatus || m.State != want {
+			t.Fatalf("kernel start: got %+v, want status %s", m, want)
+		}
+	}
+	return k
+}
+
+func next(t *testing.T, k *kernel.Kernel, d time.Duration) kernel.Message {
+	t.Helper()
+	select {
+	case m, ok := <-k.Messages():
+		if !ok {
+			t.Fatalf("kernel messages closed: %s", k.Cause())
+		}
+		return m
+	case <-time.After(d):
+		t.Fatalf("no message from the kernel within %v", d)
+	}
+	panic("unreachable")
+}
+
+// collect reads messages until stop returns true for one (included).
+func collect(t *testing.T, k *kernel.Kernel, d time.Duration, stop func(kernel.Message) bool) []kernel.Message {
+	t.Helper()
+	var got []kernel.Message
+	deadline := time.Now().Add(d)
+	for {
+		m := next(t, k, time.Until(deadline))
+		got = append(got, m)
+		if stop(m) {
+			return got
+		}
+	}
+}
+
+// brief renders a message as one comparable line.
+func brief(m kernel.Message) string {
+	s := m.Type
+	switch m.Type {
+	case kernel.MsgStatus:
+		s += " " + m.State
+		if m.State == kernel.StateDead {
+			s += ": " + m.Text
+		}
+	case kernel.MsgStream:
+		s += fmt.Sprintf(" %s[%d] %s %q", m.Cell, m.Count, m.Name, m.Text)
+	case kernel.MsgResult:
+		s += fmt.Sprintf(" %s[%d] %q", m.Cell, m.Count, m.Data["text/plain"])
+	case kernel.MsgError:
+		s += fmt.Sprintf(" %s[%d] %s %s", m.Cell, m.Count, m.Ename, m.Evalue)
+	case kernel.MsgExecuteInput:
+		s += fmt.Sprintf(" %s[%d]", m.Cell, m.Count)
+	case kernel.MsgReply:
+		s += " " + m.Status
+	case kernel.MsgOwned:
+		s += fmt.Sprintf(" %s[%d] %+v", m.Cell, m.Count, *m.Owned)
+	case kernel.MsgNotice, kernel.MsgDying:
+		s += fmt.Sprintf(" %s[%d] %s", m.Cell, m.Count, m.Text)
+	case kernel.MsgDisplay:
+		s += fmt.Sprintf(" %s[%d] %v", m.Cell, m.Count, m.Data)
+	}
+	return s
+}
+
+func isIdleFor(id string) func(kernel.Message) bool {
+	return func(m kernel.Message) bool {
+		return m.Type == kernel.MsgStatus && m.State == kernel.StateIdle && m.Parent == id
+	}
+}
+
+func execute(t *testing.T, k *kernel.Kernel, cell, code string) []string {
+	t.Helper()
+	id, err := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: cell, Code: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, m := range collect(t, k, 20*time.Second, isIdleFor(id)) {
+		lines = append(lines, brief(m))
+	}
+	return lines
+}
+
+func TestExecuteSequence(t *testing.T) {
+	k := start(t)
+	tests := []struct {
+		cell, code string
+		want       []string
+	}{
+		{"a", `fmt.Println("hello")` + "\n" + `1 + 2`, []string{
+			"status busy", "execute_input a[1]", `stream a[1] stdout "hello\n"`, `result a[1] "3"`, "reply ok", "status idle",
+		}},
+		{"b", "x := undefined", []string{
+			"status busy", "execute_input b[2]", "error b[2] CompileError In[2]:1:1: undefined: undefined", "reply error", "status idle",
+		}},
+		{"c", `fmt.Fprintln(os.Stderr, "to stderr")`, []string{
+			"status busy", "execute_input c[3]", `stream c[3] stderr "to stderr\n"`, "reply ok", "status idle",
+		}},
+		{"c2", `n, err := os.Stdout.WriteString("direct\n")` + "\n" + `println(n, err == nil)`, []string{
+			"status busy", "execute_input c2[4]", `stream c2[4] stdout "direct\n"`, `stream c2[4] stdout "7 true\n"`, "reply ok", "status idle",
+		}},
+		{"d", `display.Show(display.HTML("<b>hi</b>"))`, []string{
+			"status busy", "execute_input d[5]", "display d[5] map[text/html:<b>hi</b> text/plain:<HTML>]", "reply ok", "status idle",
+		}},
+	}
+	for _, tt := range tests {
+		got := execute(t, k, tt.cell, tt.code)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("cell %s %q:\n got: %q\nwant: %q", tt.cell, tt.code, got, tt.want)
+		}
+	}
+}
+
+// Work a cell leaves on the loop keeps running after the cell returned, its output reaches the
+// cell, the cell reports what it still owns, and re-running the cell cancels it.
+func TestOwnership(t *testing.T) {
+	k := start(t)
+	got := execute(t, k, "timer", `for i := range 3 { L.CallLater(time.Duration(i+1)*50*time.Millisecond, func() { fmt.Println("tick", i) }) }`)
+	if got[len(got)-2] != "reply ok" {
+		t.Fatalf("cell failed: %q", got)
+	}
+	var later []string
+	for _, m := range collect(t, k, 10*time.Second, func(m kernel.Message) bool {
+		return m.Type == kernel.MsgOwned && m.Owned.Empty()
+	}) {
+		later = append(later, brief(m))
+	}
+	var ticks []string
+	sawOwned := false
+	for _, l := range later {
+		if strings.HasPrefix(l, "stream") {
+			ticks = append(ticks, l)
+		}
+		if strings.HasPrefix(l, "owned timer[1] {Tasks:0 Timers:") && !strings.Contains(l, "Timers:0") {
+			sawOwned = true
+		}
+	}
+	want := []string{`stream timer[1] stdout "tick 0\n"`, `stream timer[1] stdout "tick 1\n"`, `stream timer[1] stdout "tick 2\n"`}
+	if strings.Join(ticks, "\n") != strings.Join(want, "\n") {
+		t.Errorf("output after the cell returned:\n got %q\nwant %q\n(all: %q)", ticks, want, later)
+	}
+	if !sawOwned {
+		t.Errorf("no owned report with live timers: %q", later)
+	}
+
+	execute(t, k, "forever", `L.CallLater(time.Hour, func() { fmt.Println("never") })`)
+	got = execute(t, k, "forever", `"again"`)
+	joined := strings.Join(got, "\n")
+	if !strings.Contains(joined, "notice forever[2] the cell was run again: cancelled what In[2] still owned (1 timer)") {
+		t.Errorf("re-run did not cancel the timer: %q", got)
+	}
+}
+
+// Interrupt works in layers: a cell waiting in an await is cancelled; a cell spinning in
+// interpreted code is stopped; a cell blocked in a native call costs the kernel.
+func TestInterrupt(t *testing.T) {
+	tests := []struct {
+		name, code string
+		wantEname  string
+		dies       bool
+	}{
+		{"awaiting", "if err := co.Sleep(time.Hour); err != nil {\n\tfmt.Println(\"sleep:\", err)\n\treturn\n}\nfmt.Println(\"after\")", "", false},
+		{"spinning", "n := 0\nfor { n++ }", "Interrupted", false},
+		{"native block", "time.Sleep(time.Hour)", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := start(t)
+			id, _ := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: "c", Code: tt.code})
+			queued, _ := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: "q", Code: `fmt.Println("queued ran")`})
+			collect(t, k, 10*time.Second, func(m kernel.Message) bool { return m.Type == kernel.MsgExecuteInput })
+			time.Sleep(100 * time.Millisecond) // let it get going
+			began := time.Now()
+			k.Interrupt()
+			var lines []string
+			msgs := collect(t, k, 10*time.Second, func(m kernel.Message) bool {
+				return (m.Type == kernel.MsgStatus && m.State == kernel.StateIdle && m.Parent == id) || m.State == kernel.StateDead
+			})
+			took := time.Since(began)
+			for _, m := range msgs {
+				lines = append(lines, brief(m))
+			}
+			joined := strings.Join(lines, "\n")
+			t.Logf("interrupt took %v:\n%s", took, joined)
+			if strings.Contains(joined, "queued ran") {
+				t.Errorf("the queued cell ran after the interrupt")
+			}
+			if !strings.Contains(joined, "reply aborted") || !strings.Contains(joined, "reply") {
+				t.Errorf("the queued request %s was not aborted", queued)
+			}
+			if tt.dies {
+				if !strings.Contains(joined, "status dead") || !strings.Contains(joined, "blocked in a call the interrupt cannot stop") {
+					t.Errorf("a native block did not end in a restartable death with its cause")
+				}
+				return
+			}
+			if strings.Contains(joined, "status dead") {
+				t.Fatalf("the kernel died")
+			}
+			if tt.wantEname != "" && !strings.Contains(joined, "error c[1] "+tt.wantEname) {
+				t.Errorf("no %s error for the interrupted cell", tt.wantEname)
+			}
+			if tt.wantEname == "" && (!strings.Contains(joined, `"sleep: `) || strings.Contains(joined, "after")) {
+				t.Errorf("the await did not return the cancellation, or the cell went on")
+			}
+			// The kernel still works.
+			got := execute(t, k, "after", `1+1`)
+			if !strings.Contains(strings.Join(got, "\n"), `"2"`) {
+				t.Errorf("after the interrupt: %q", got)
+			}
+		})
+	}
+}
+
+// Faults that kill the kernel are reported with their cause, and a new kernel is one call away.
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		name, code string
+		cause      string
+		dies       bool
+	}{
+		{"infinite recursion", "func f(n int) int { return f(n+1) + 1 }\nf(0)", "stack overflow", true},
+		{"10 GiB allocation", "b := make([]byte, 10<<30)\nb[len(b)-1] = 1", "out of memory", true},
+		{"os.Exit", "os.Exit(3)", "os.Exit(3)", false},
+		{"goroutine panic", "go func() { panic(\"in a goroutine\") }()\nco.Sleep(50*time.Millisecond)", "panic in a goroutine: in a goroutine", false},
+		{"output flood", "s := strings.Repeat(\"x\", 1023)\nfor i := 0; i < 20000; i++ { fmt.Println(s) }", "of output elided", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := start(t)
+			id, _ := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: "c", Code: tt.code})
+			var died time.Time
+			msgs := collect(t, k, 60*time.Second, func(m kernel.Message) bool {
+				if m.State == kernel.StateDead {
+					died = time.Now()
+				}
+				return isIdleFor(id)(m) || m.State == kernel.StateDead
+			})
+			var lines []string
+			for _, m := range msgs {
+				if m.Type == kernel.MsgStream && len(m.Text) > 200 {
+					m.Text = m.Text[:100] + "…"
+				}
+				lines = append(lines, brief(m))
+			}
+			joined := strings.Join(lines, "\n")
+			if !strings.Contains(joined, tt.cause) {
+				t.Errorf("no %q in:\n%s", tt.cause, joined)
+			}
+			if dead := strings.Contains(joined, "status dead"); dead != tt.dies {
+				t.Errorf("kernel died = %v, want %v:\n%s", dead, tt.dies, joined)
+			}
+			if tt.dies {
+				t.Logf("reported %v after the process ended", time.Since(died))
+				if err := syscall.Kill(k.Pid(), 0); err == nil {
+					t.Errorf("kernel process %d still exists", k.Pid())
+				}
+				k2 := start(t)
+				if got := execute(t, k2, "x", "40+2"); !strings.Contains(strings.Join(got, "\n"), `"42"`) {
+					t.Errorf("fresh kernel: %q", got)
+				}
+			}
+		})
+	}
+}
+
+func TestKill9(t *testing.T) {
+	k := start(t)
+	execute(t, k, "a", "x := 1")
+	if err := syscall.Kill(k.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	msgs := collect(t, k, 10*time.Second, func(m kernel.Message) bool { return m.State == kernel.StateDead })
+	last := msgs[len(msgs)-1]
+	if !strings.Contains(last.Text, "killed by signal 9") {
+		t.Errorf("cause %q, want killed by signal 9", last.Text)
+	}
+}
+
+func TestRun(t *testing.T) {
+	k := start(t)
+	ex, err := k.Run(context.Background(), "a", `fmt.Print("x"); 7`, nil)
+	if err != nil || ex.Status != "ok" || ex.Count != 1 || len(ex.Messages) != 2 {
+		t.Fatalf("Run: %+v, %v", ex, err)
+	}
+}

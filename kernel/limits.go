@@ -1,0 +1,51 @@
+package kernel
+
+import (
+	"flag"
+	"strconv"
+)
+
+// Limits are what a kernel process allows itself (DESIGN §3, reference security.md): user code
+// that recurses for ever, allocates without end or opens every fd must kill its own kernel
+// quickly and visibly, never the server or the machine.
+type Limits struct {
+	MaxStack     int    // bytes a goroutine stack may grow to (debug.SetMaxStack): runaway recursion dies fast
+	MemoryLimit  int64  // soft limit of the Go heap (debug.SetMemoryLimit): the GC works harder near it
+	AddressSpace uint64 // RLIMIT_AS backstop: a huge allocation fails at once (a Go process maps ~1.6 GiB at start)
+	NoFile       uint64 // RLIMIT_NOFILE
+	CgroupMemory int64  // memory.max of the kernel's own cgroup v2, where the machine delegates one
+	CgroupPids   int64  // pids.max of that cgroup
+}
+
+// DefaultLimits are the limits of a notebook kernel.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxStack:     32 << 20,
+		MemoryLimit:  1 << 30,
+		AddressSpace: 6 << 30,
+		NoFile:       1024,
+		CgroupMemory: 2 << 30,
+		CgroupPids:   512,
+	}
+}
+
+func (l *Limits) flags(fs *flag.FlagSet) {
+	fs.IntVar(&l.MaxStack, "max-stack", l.MaxStack, "goroutine stack limit in bytes")
+	fs.Int64Var(&l.MemoryLimit, "memory-limit", l.MemoryLimit, "soft Go heap limit in bytes")
+	fs.Uint64Var(&l.AddressSpace, "address-space", l.AddressSpace, "RLIMIT_AS in bytes (0: unchanged)")
+	fs.Uint64Var(&l.NoFile, "nofile", l.NoFile, "RLIMIT_NOFILE (0: unchanged)")
+	fs.Int64Var(&l.CgroupMemory, "cgroup-memory", l.CgroupMemory, "cgroup v2 memory.max in bytes (0: none)")
+	fs.Int64Var(&l.CgroupPids, "cgroup-pids", l.CgroupPids, "cgroup v2 pids.max (0: none)")
+}
+
+// args renders the limits as the kernel's command-line flags.
+func (l Limits) args() []string {
+	return []string{
+		"-max-stack=" + strconv.Itoa(l.MaxStack),
+		"-memory-limit=" + strconv.FormatInt(l.MemoryLimit, 10),
+		"-address-space=" + strconv.FormatUint(l.AddressSpace, 10),
+		"-nofile=" + strconv.FormatUint(l.NoFile, 10),
+		"-cgroup-memory=" + strconv.FormatInt(l.CgroupMemory, 10),
+		"-cgroup-pids=" + strconv.FormatInt(l.CgroupPids, 10),
+	}
+}
