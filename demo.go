@@ -9,17 +9,32 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/loopbook/loopbook/kernel"
 	"github.com/loopbook/loopbook/loop"
 )
 
 // Main wires the binary. Tests drive Run directly.
 type Main struct {
 	Stdout io.Writer
+	Stderr io.Writer
+	// Kernel is how kernels are started; the zero value starts this executable.
+	Kernel kernel.Config
 }
 
-// Run parses args and runs the demo: a local HTTP server that answers after a delay, and n
-// coroutines on one loop each fetching from it through non-blocking sockets.
+// Run dispatches on the subcommand.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	if m.Stderr == nil {
+		m.Stderr = m.Stdout
+	}
+	if len(args) > 0 && args[0] == "run" {
+		return m.runNotebook(ctx, args[1:])
+	}
+	return m.demo(ctx, args)
+}
+
+// demo runs the chapter's payoff: a local HTTP server that answers after a delay, and n
+// coroutines on one loop each fetching from it through non-blocking sockets.
+func (m *Main) demo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("loopbook", flag.ContinueOnError)
 	fs.SetOutput(m.Stdout)
 	n := fs.Int("n", 3, "number of concurrent requests")

@@ -1,7 +1,8 @@
 // Command loopbook is the Loopbook binary.
 //
-// For now it runs the chapter's payoff in the terminal: three slow requests served by a local
-// server, fetched by coroutines on one event loop, finish in about the time of one.
+//	loopbook                 the chapter's payoff in the terminal (until the server lands)
+//	loopbook run NB.ipynb    execute a notebook headless, like jupyter nbconvert --execute
+//	loopbook kernel          the kernel process the server starts (not for people)
 package main
 
 import (
@@ -9,9 +10,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+
+	"github.com/loopbook/loopbook/kernel"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "kernel" {
+		os.Exit(kernel.Serve(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	m := &Main{Stdout: os.Stdout}

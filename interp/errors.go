@@ -118,7 +118,7 @@ func compileError(kind ErrorKind, err error) *Error {
 
 // panicLineRE matches the lines yaegi writes to stderr for each interpreted frame a panic unwinds:
 // "300002:6: panic: main.inner(...)".
-var panicLineRE = regexp.MustCompile(`^(\d+):(\d+): panic: (.*?)(\(\.\.\.\))?$`)
+var panicLineRE = regexp.MustCompile(`^(?:(\d+):(\d+)|-): panic: (.*?)(\(\.\.\.\))?$`)
 
 // parsePanicLine turns one of those lines into a Frame.
 func parsePanicLine(line string) (Frame, bool) {

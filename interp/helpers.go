@@ -53,6 +53,7 @@ func (s *Session) helperSymbols() map[string]map[string]reflect.Value {
 			"Out":     reflect.ValueOf(s.out),
 			"GoStart": reflect.ValueOf(s.goStart),
 			"GoEnter": reflect.ValueOf(s.goEnter),
+			"At":      reflect.ValueOf(func(line int) { s.atLine = line }),
 			"GoEnd":   reflect.ValueOf(s.goEnd),
 		},
 	}
@@ -179,4 +180,23 @@ func goid() int64 {
 		return id
 	}
 	return 0
+}
+
+// Goroutines reports how many goroutines started by cells' go statements are still running:
+// those of owner o, or all of them when o is 0. Goroutine-safe. The kernel can show it per cell
+// (a goroutine outlives its cell, and nothing can stop it but the interpreter's Interrupt).
+func (s *Session) Goroutines(o loop.Owner) int {
+	g := &s.gor
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if o == 0 {
+		return len(g.owners)
+	}
+	n := 0
+	for _, owner := range g.owners {
+		if owner == o {
+			n++
+		}
+	}
+	return n
 }

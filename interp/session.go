@@ -75,6 +75,7 @@ type Session struct {
 
 	outVals []any
 	hasOut  bool
+	atLine  int // interpreter line of the top-level statement running (see markLines)
 
 	stderr    *panicFilter
 	gor       goroutines
@@ -176,6 +177,16 @@ func (s *Session) Interrupt() bool {
 	return s.executing.Load()
 }
 
+// Line reports the cell position of the top-level statement running now, for the loop's site
+// hook (call it on the loop goroutine). ok is false outside a cell's top-level code.
+func (s *Session) Line() (count, line int, ok bool) {
+	if !s.executing.Load() || s.atLine == 0 {
+		return 0, 0, false
+	}
+	p, ok := posOf(s.atLine, 0)
+	return p.Count, p.Line, ok
+}
+
 // Executing reports whether a cell is inside the interpreter right now (goroutine-safe).
 func (s *Session) Executing() bool { return s.executing.Load() }
 
@@ -232,7 +243,7 @@ func (s *Session) Execute(co *loop.Co, c Cell) (res Result) {
 	if len(p.stmts.List) == 0 {
 		return res
 	}
-	s.outVals, s.hasOut = nil, false
+	s.outVals, s.hasOut, s.atLine = nil, false, 0
 	err := s.run(p.stmts, c)
 	if err != nil && p.wrapped && err.Kind == CompileError && isVoidUse(err.Msg) {
 		// The trailing call returns nothing: run it as a plain statement.
@@ -326,10 +337,39 @@ func (s *Session) panicError(v any) *Error {
 		e.Kind = CancelledError
 	}
 	e.Frames = s.takeFrames()
+	// yaegi gives a frame of the cell's own top-level code a wrong position (that of its first
+	// call); the line markers know which top-level statement was running.
+	if n := len(e.Frames); n > 0 && e.Frames[n-1].Func == "cell" && s.atLine > 0 {
+		if p, ok := posOf(s.atLine, 0); ok {
+			e.Frames[n-1].Pos = p
+		}
+	}
+	if len(e.Frames) == 0 && s.atLine > 0 {
+		if p, ok := posOf(s.atLine, 0); ok {
+			e.Frames = []Frame{{Func: "cell", Pos: p}}
+		}
+	}
 	if len(e.Frames) > 0 {
 		e.Pos = e.Frames[0].Pos
 	}
 	return e
+}
+
+// markLines puts a marker before each top-level statement of a cell, so that a panic in the
+// cell's own code is reported at the statement that was running.
+func (s *Session) markLines(list []ast.Stmt) []ast.Stmt {
+	out := make([]ast.Stmt, 0, 2*len(list))
+	for _, st := range list {
+		if st.Pos().IsValid() {
+			line := s.yi.FileSet().Position(st.Pos()).Line
+			mark := helperCall("At", &ast.BasicLit{ValuePos: st.Pos(), Kind: token.INT, Value: strconv.Itoa(line)})
+			mark.Fun.(*ast.SelectorExpr).X.(*ast.Ident).NamePos = st.Pos() // yaegi reports positions of nodes
+			mark.Lparen, mark.Rparen = st.Pos(), st.Pos()
+			out = append(out, &ast.ExprStmt{X: mark})
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 func asError(v any) error {
@@ -520,6 +560,7 @@ func (s *Session) prepare(c Cell) (*prepared, *Error) {
 	s.autoImport(&p.prepared, body)
 	rw := s.rewriter(p.file, body)
 	body.List = rw.rewriteBody(body.List)
+	body.List = s.markLines(body.List)
 	s.next = rw.next
 	if n := len(body.List); n > 0 && len(p.mains) == 0 {
 		if es, ok := body.List[n-1].(*ast.ExprStmt); ok && showsValue(es.X) {

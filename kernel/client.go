@@ -169,11 +169,15 @@ func (k *Kernel) readMessages(r io.ReadCloser) {
 
 // describeExit says, in words for the user, why the kernel process ended.
 func (k *Kernel) describeExit(werr error) string {
+	// The crash output holds the runtime's stack of the fatal error but not its "fatal error:"
+	// line (that goes to stderr, which the kernel reads itself), so the cause is read from the
+	// runtime function that gave up.
 	crash := k.crash.String()
 	switch {
-	case strings.Contains(crash, "stack overflow") || strings.Contains(crash, "stack exceeds"):
+	case strings.Contains(crash, "stack overflow") || strings.Contains(crash, "runtime.newstack"):
 		return "the kernel died: stack overflow (a function that calls itself without end?); its state is lost"
-	case strings.Contains(crash, "out of memory") || strings.Contains(crash, "cannot allocate memory"):
+	case strings.Contains(crash, "out of memory") || strings.Contains(crash, "allocLarge") ||
+		strings.Contains(crash, "runtime.sysMap") || strings.Contains(crash, "(*mheap).grow"):
 		return "the kernel died: out of memory (a cell allocated more than the kernel's limit); its state is lost"
 	case strings.HasPrefix(crash, "panic: ") || strings.Contains(crash, "\npanic: "):
 		i := strings.Index(crash, "panic: ")

@@ -1,0 +1,16 @@
+//go:build unix && !linux && !darwin
+
+package kernel
+
+import "runtime/debug"
+
+// applyLimits applies the Go runtime's limits; rlimits are set on Linux and macOS only.
+func applyLimits(l Limits) []string {
+	if l.MaxStack > 0 {
+		debug.SetMaxStack(l.MaxStack)
+	}
+	if l.MemoryLimit > 0 {
+		debug.SetMemoryLimit(l.MemoryLimit)
+	}
+	return []string{"rlimits are applied on Linux and macOS only"}
+}
