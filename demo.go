@@ -26,10 +26,15 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if m.Stderr == nil {
 		m.Stderr = m.Stdout
 	}
-	if len(args) > 0 && args[0] == "run" {
-		return m.runNotebook(ctx, args[1:])
+	if len(args) > 0 {
+		switch args[0] {
+		case "run":
+			return m.runNotebook(ctx, args[1:])
+		case "demo":
+			return m.demo(ctx, args[1:])
+		}
 	}
-	return m.demo(ctx, args)
+	return m.serve(ctx, args)
 }
 
 // demo runs the chapter's payoff: a local HTTP server that answers after a delay, and n

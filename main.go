@@ -1,8 +1,9 @@
 // Command loopbook is the Loopbook binary.
 //
-//	loopbook                 the chapter's payoff in the terminal (until the server lands)
-//	loopbook run NB.ipynb    execute a notebook headless, like jupyter nbconvert --execute
-//	loopbook kernel          the kernel process the server starts (not for people)
+//	loopbook [-addr 127.0.0.1:8888] [-notebooks DIR]   serve the notebook UI
+//	loopbook run NB.ipynb [-o OUT.ipynb]              execute a notebook headless, like jupyter nbconvert --execute
+//	loopbook demo                                     the chapter's payoff in the terminal
+//	loopbook kernel                                   the kernel process the server starts (not for people)
 package main
 
 import (

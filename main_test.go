@@ -14,7 +14,7 @@ import (
 func TestMain_Run(t *testing.T) {
 	var out bytes.Buffer
 	m := &Main{Stdout: &out}
-	if err := m.Run(context.Background(), []string{"-n", "3", "-delay", (300 * time.Millisecond).String()}); err != nil {
+	if err := m.Run(context.Background(), []string{"demo", "-n", "3", "-delay", (300 * time.Millisecond).String()}); err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	got := out.String()

@@ -1,0 +1,458 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/loopbook/loopbook/ipynb"
+	"github.com/loopbook/loopbook/server"
+)
+
+type testServer struct {
+	*httptest.Server
+	srv *server.Server
+	dir string
+}
+
+func newTestServer(t *testing.T, cfg server.Config) *testServer {
+	t.Helper()
+	if cfg.NotebookDir == "" {
+		cfg.NotebookDir = t.TempDir()
+	}
+	cfg.Kernel = testKernel()
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: httptest.NewServer(srv.Handler()), srv: srv, dir: cfg.NotebookDir}
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
+	return ts
+}
+
+// notebook writes a notebook with the given code cells (ids c0, c1, …) into the directory.
+func (ts *testServer) notebook(t *testing.T, name string, cells ...string) {
+	t.Helper()
+	nb := ipynb.New()
+	for i, src := range cells {
+		c := nb.NewCell(ipynb.CellCode, src)
+		c.ID = fmt.Sprintf("c%d", i)
+		nb.Cells = append(nb.Cells, c)
+	}
+	if err := ipynb.WriteFile(filepath.Join(ts.dir, name), nb); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type wsConn struct {
+	t *testing.T
+	*websocket.Conn
+}
+
+func (ts *testServer) dial(t *testing.T, name string) *wsConn {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + name
+	h := http.Header{"Origin": {ts.URL}}
+	c, resp, err := websocket.DefaultDialer.Dial(url, h)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &wsConn{t, c}
+}
+
+func (c *wsConn) send(typ string, data any) {
+	c.t.Helper()
+	b, _ := json.Marshal(data)
+	if err := c.WriteJSON(server.Envelope{Type: typ, Data: b}); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *wsConn) next(d time.Duration) server.Envelope {
+	c.t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	var env server.Envelope
+	if err := c.ReadJSON(&env); err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return env
+}
+
+// until reads messages until one satisfies stop, returning them all as brief lines.
+func (c *wsConn) until(stop func(server.Envelope) bool) []string {
+	c.t.Helper()
+	var lines []string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		env := c.next(time.Until(deadline))
+		lines = append(lines, brief(env))
+		if stop(env) {
+			return lines
+		}
+	}
+}
+
+func brief(env server.Envelope) string {
+	var m map[string]any
+	json.Unmarshal(env.Data, &m)
+	switch env.Type {
+	case server.MsgKernelStatus:
+		return fmt.Sprintf("%s %v", env.Type, m["state"])
+	case server.MsgCellOutput:
+		o := m["output"].(map[string]any)
+		switch o["output_type"] {
+		case "stream":
+			return fmt.Sprintf("%s %v %v %q", env.Type, m["cell"], o["name"], o["text"])
+		case "execute_result":
+			return fmt.Sprintf("%s %v result %v", env.Type, m["cell"], o["data"].(map[string]any)["text/plain"])
+		case "error":
+			return fmt.Sprintf("%s %v error %v", env.Type, m["cell"], o["evalue"])
+		}
+		return fmt.Sprintf("%s %v %v", env.Type, m["cell"], o["output_type"])
+	case server.MsgCellDone:
+		return fmt.Sprintf("%s %v %v", env.Type, m["cell"], m["status"])
+	case server.MsgCellStarted:
+		return fmt.Sprintf("%s %v %v", env.Type, m["cell"], m["count"])
+	case server.MsgCellQueued, server.MsgCellDeleted:
+		return fmt.Sprintf("%s %v", env.Type, m["cell"])
+	case server.MsgCellOwned:
+		return fmt.Sprintf("%s %v %v", env.Type, m["cell"], m["owned"])
+	case server.MsgError:
+		return fmt.Sprintf("%s %v", env.Type, m["message"])
+	}
+	return env.Type
+}
+
+func is(typ string) func(server.Envelope) bool {
+	return func(e server.Envelope) bool { return e.Type == typ }
+}
+
+// waitIdle reads until the kernel reports idle.
+func (c *wsConn) waitIdle() {
+	c.t.Helper()
+	c.until(func(e server.Envelope) bool {
+		var ks server.KernelStatus
+		json.Unmarshal(e.Data, &ks)
+		return e.Type == server.MsgKernelStatus && ks.State == "idle"
+	})
+}
+
+// The exact ordered messages of a run.
+func TestRunSequence(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", `fmt.Println("hi")`+"\n40 + 2")
+	c := ts.dial(t, "a.ipynb")
+	first := c.next(5 * time.Second)
+	var st server.NbState
+	json.Unmarshal(first.Data, &st)
+	if first.Type != server.MsgNbState || len(st.Cells) != 1 || st.Cells[0].ID != "c0" {
+		t.Fatalf("first message %s %+v", first.Type, st)
+	}
+	c.waitIdle()
+	c.send(server.MsgCellRun, server.CellRun{Cells: []string{"c0"}})
+	got := c.until(is(server.MsgCellDone))
+	want := []string{
+		"cell:queued c0",
+		"kernel:status busy",
+		"cell:started c0 1",
+		`cell:output c0 stdout "hi\n"`,
+		"cell:output c0 result 42",
+		"cell:done c0 ok",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("run sequence:\n got %q\nwant %q", got, want)
+	}
+	// The file has the outputs once saved.
+	c.until(is(server.MsgNbSaved))
+	nb, err := ipynb.ReadFile(filepath.Join(ts.dir, "a.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c0 := nb.Cells[0]; c0.ExecutionCount == nil || *c0.ExecutionCount != 1 || len(c0.Outputs) != 2 {
+		t.Errorf("saved cell: %+v", c0)
+	}
+}
+
+// A reload in the middle of a run sees the same cells, including output still streaming.
+func TestReconnectMidRun(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "for i := range 4 {\n\tfmt.Println(\"step\", i)\n\tco.Sleep(150 * time.Millisecond)\n}")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	c.send(server.MsgCellRun, server.CellRun{Cells: []string{"c0"}})
+	c.until(func(e server.Envelope) bool { return strings.Contains(brief(e), "step 1") })
+	c.Close()
+
+	c2 := ts.dial(t, "a.ipynb")
+	env := c2.next(5 * time.Second)
+	var st server.NbState
+	json.Unmarshal(env.Data, &st)
+	cell := st.Cells[0]
+	if env.Type != server.MsgNbState || cell.State != "running" || len(cell.Outputs) == 0 || !strings.Contains(cell.Outputs[0].Text, "step 0\nstep 1\n") {
+		t.Fatalf("state after reconnect: %s %+v", env.Type, cell)
+	}
+	rest := c2.until(is(server.MsgCellDone))
+	if !strings.Contains(strings.Join(rest, "\n"), `"step 3\n"`) || rest[len(rest)-1] != "cell:done c0 ok" {
+		t.Errorf("after reconnect: %q", rest)
+	}
+}
+
+// Bad messages get a clear error and change nothing; an oversized one closes the socket; the
+// server keeps serving.
+func TestBadMessages(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "1")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	tests := []struct {
+		name string
+		raw  string
+		want string
+	}{
+		{"not json", "{{{", "error bad message"},
+		{"unknown type", `{"type":"cell:explode","data":{}}`, `error unknown message type "cell:explode"`},
+		{"bad payload", `{"type":"cell:edit","data":{"cell":5}}`, "error cell:edit: bad payload"},
+		{"no such cell", `{"type":"cell:run","data":{"cells":["nope"]}}`, `error no cell "nope"`},
+		{"bad index", `{"type":"cell:insert","data":{"index":99,"type":"code"}}`, "error index 99 out of range"},
+		{"bad cell type", `{"type":"cell:insert","data":{"index":0,"type":"python"}}`, `error unknown cell type "python"`},
+	}
+	for _, tt := range tests {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(tt.raw)); err != nil {
+			t.Fatal(err)
+		}
+		got := c.until(is(server.MsgError))
+		if last := got[len(got)-1]; !strings.HasPrefix(last, tt.want) {
+			t.Errorf("%s: got %q, want prefix %q", tt.name, last, tt.want)
+		}
+	}
+	// Oversized: 9 MiB of source.
+	big, _ := json.Marshal(server.CellEdit{Cell: "c0", Source: strings.Repeat("x", 9<<20)})
+	b, _ := json.Marshal(server.Envelope{Type: server.MsgCellEdit, Data: big})
+	c.WriteMessage(websocket.TextMessage, b)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			break // closed by the server
+		}
+	}
+	nb, _ := ipynb.ReadFile(filepath.Join(ts.dir, "a.ipynb"))
+	if nb.Cells[0].Source != "1" {
+		t.Errorf("the notebook changed: %q", nb.Cells[0].Source)
+	}
+	c2 := ts.dial(t, "a.ipynb")
+	if env := c2.next(5 * time.Second); env.Type != server.MsgNbState {
+		t.Errorf("after the oversized message: %s", env.Type)
+	}
+}
+
+// A browser that stops reading is dropped; the kernel and the other browsers go on.
+func TestSlowClient(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "1")
+	slow := ts.dial(t, "a.ipynb") // reads nothing until the end
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	// Every edit of c is broadcast to slow: 6,000 edits of 8 KiB are far more than its socket
+	// buffers and its send queue hold.
+	src := strings.Repeat("x", 8<<10)
+	const edits = 6000
+	for i := range edits {
+		c.send(server.MsgCellEdit, server.CellEdit{Cell: "c0", Source: fmt.Sprint(i, src)})
+	}
+	c.send(server.MsgCellEdit, server.CellEdit{Cell: "c0", Source: "40 + 2"})
+	c.send(server.MsgCellRun, server.CellRun{Cells: []string{"c0"}})
+	got := c.until(is(server.MsgCellDone))
+	if !strings.Contains(strings.Join(got, "\n"), "cell:output c0 result 42") {
+		t.Errorf("the fast client did not see the run: %q", got[max(0, len(got)-5):])
+	}
+	// The slow client was dropped: reading it ends in an error before all the updates.
+	n := 0
+	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := slow.ReadMessage(); err != nil {
+			break
+		}
+		n++
+	}
+	if n >= edits {
+		t.Errorf("the slow client received all %d messages; it should have been dropped", n)
+	}
+	t.Logf("the slow client got %d messages before it was dropped", n)
+}
+
+// Edits persist at once, across tabs.
+func TestEditsPersistAndSync(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "1")
+	a := ts.dial(t, "a.ipynb")
+	b := ts.dial(t, "a.ipynb")
+	a.next(5 * time.Second)
+	b.next(5 * time.Second)
+	a.send(server.MsgCellEdit, server.CellEdit{Cell: "c0", Source: "2 + 2"})
+	got := b.until(is(server.MsgCellUpdated))
+	if len(got) == 0 {
+		t.Fatal("no update")
+	}
+	a.send(server.MsgCellInsert, server.CellInsert{Index: 1, Type: "markdown", Source: "# Title"})
+	b.until(is(server.MsgCellInserted))
+	nb, _ := ipynb.ReadFile(filepath.Join(ts.dir, "a.ipynb"))
+	if nb.Cells[0].Source != "2 + 2" || len(nb.Cells) != 2 || nb.Cells[1].Source != "# Title" {
+		t.Errorf("saved: %q, %d cells", nb.Cells[0].Source, len(nb.Cells))
+	}
+}
+
+// The websocket checks Origin exactly, and the server checks Host (DNS rebinding).
+func TestOriginAndHost(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "1")
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/a.ipynb"
+	for _, origin := range []string{"", "http://evil.example", ts.URL + ".evil.example", "null"} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		if c, _, err := websocket.DefaultDialer.Dial(url, h); err == nil {
+			c.Close()
+			t.Errorf("origin %q was accepted", origin)
+		}
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/api/notebooks", nil)
+	req.Host = "attacker.example:80"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign Host: %d", resp.StatusCode)
+	}
+}
+
+// With a token, nothing but /healthz works without it; the token in the URL becomes a cookie.
+func TestToken(t *testing.T) {
+	ts := newTestServer(t, server.Config{Token: "sesame"})
+	get := func(path string, jar *http.Cookie) *http.Response {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		if jar != nil {
+			req.AddCookie(jar)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := get("/healthz", nil); r.StatusCode != 200 {
+		t.Errorf("healthz: %d", r.StatusCode)
+	}
+	if r := get("/api/notebooks", nil); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no token: %d", r.StatusCode)
+	}
+	r := get("/?token=sesame", nil)
+	if r.StatusCode != http.StatusSeeOther || len(r.Cookies()) != 1 {
+		t.Fatalf("token exchange: %d %v", r.StatusCode, r.Cookies())
+	}
+	if r := get("/api/notebooks", r.Cookies()[0]); r.StatusCode != 200 {
+		t.Errorf("with the cookie: %d", r.StatusCode)
+	}
+	if r := get("/?token=wrong", nil); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d", r.StatusCode)
+	}
+}
+
+// The notebook API: create, list, rename, duplicate, upload, download, delete, shipped copies.
+func TestNotebookAPI(t *testing.T) {
+	shipped := fstest.MapFS{}
+	nb := ipynb.New()
+	nb.Cells = append(nb.Cells, nb.NewCell(ipynb.CellMarkdown, "# The Chapter"))
+	b, _ := nb.Marshal()
+	shipped["chapter.ipynb"] = &fstest.MapFile{Data: b}
+	ts := newTestServer(t, server.Config{Shipped: shipped})
+	post := func(path string, body any) (int, map[string]any) {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(ts.URL+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	steps := []struct {
+		path string
+		body any
+		code int
+		want string
+	}{
+		{"/api/notebooks", map[string]string{"name": "mine"}, 201, "mine.ipynb"},
+		{"/api/notebooks", map[string]string{"name": "mine.ipynb"}, 409, "already exists"},
+		{"/api/notebooks", map[string]string{"name": "../escape.ipynb"}, 400, "not a notebook path"},
+		{"/api/notebooks/rename", map[string]string{"path": "mine.ipynb", "to": "sub/ours"}, 200, "sub/ours.ipynb"},
+		{"/api/notebooks/duplicate", map[string]string{"path": "sub/ours.ipynb"}, 201, "sub/ours copy.ipynb"},
+		{"/api/open-shipped", map[string]string{"path": "chapter.ipynb"}, 200, "chapter.ipynb"},
+		{"/api/notebooks/delete", map[string]string{"path": "sub/ours copy.ipynb"}, 200, "sub/ours copy.ipynb"},
+		{"/api/notebooks/delete", map[string]string{"path": "nope.ipynb"}, 404, "no such file"},
+	}
+	for _, s := range steps {
+		code, m := post(s.path, s.body)
+		text := fmt.Sprint(m)
+		if code != s.code || !strings.Contains(text, s.want) {
+			t.Errorf("POST %s %v: %d %v, want %d %q", s.path, s.body, code, m, s.code, s.want)
+		}
+	}
+	resp, _ := http.Get(ts.URL + "/api/notebooks")
+	var list struct{ Shipped, Mine []map[string]string }
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Shipped) != 1 || list.Shipped[0]["title"] != "The Chapter" || len(list.Mine) != 2 {
+		t.Errorf("list: %+v", list)
+	}
+	// Upload, then download the same bytes.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "up.ipynb")
+	fw.Write(b)
+	mw.Close()
+	resp, err := http.Post(ts.URL+"/api/upload", mw.FormDataContentType(), &body)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("upload: %v %v", err, resp.Status)
+	}
+	resp, _ = http.Get(ts.URL + "/api/download/up.ipynb")
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, b) {
+		t.Errorf("download differs from upload")
+	}
+	// A malformed upload is refused with a clear message and stores nothing.
+	body.Reset()
+	mw = multipart.NewWriter(&body)
+	fw, _ = mw.CreateFormFile("file", "bad.ipynb")
+	fw.Write([]byte(`{"cells": [`))
+	mw.Close()
+	resp, _ = http.Post(ts.URL+"/api/upload", mw.FormDataContentType(), &body)
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(msg), "line 1, column 12") {
+		t.Errorf("bad upload: %d %s", resp.StatusCode, msg)
+	}
+	if _, err := os.Stat(filepath.Join(ts.dir, "bad.ipynb")); err == nil {
+		t.Errorf("a bad upload was stored")
+	}
+}
