@@ -58,7 +58,7 @@ func Serve(args []string) int {
 	}
 	k := &kernel{sendw: bufio.NewWriter(msgs), runs: map[int]string{}, live: map[int]Owned{}}
 	notes := applyLimits(lim)
-	if err := k.start(); err != nil {
+	if err := k.start(lim.VirtualTime); err != nil {
 		k.send(Message{Type: MsgDying, Text: "the kernel could not start: " + err.Error()})
 		return ExitSetup
 	}
@@ -102,7 +102,7 @@ type cellRun struct {
 	done  chan struct{}
 }
 
-func (k *kernel) start() error {
+func (k *kernel) start(virtualTime bool) error {
 	k.router = newRouter(k.send, k.cellOf)
 	owner := func() int {
 		if k.s == nil {
@@ -118,7 +118,7 @@ func (k *kernel) start() error {
 	stderr := streamWriter{r: k.router, name: "stderr", owner: owner}
 	// Debug mode is on in notebooks (DESIGN §2.9); the loop's own reports (a slow callback, an
 	// exception never retrieved) are stderr of the work they are about.
-	l, err := loop.New(loop.Options{Debug: true, Log: stderr})
+	l, err := loop.New(loop.Options{Debug: true, Log: stderr, VirtualTime: virtualTime})
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,10 @@ func Start(cfg Config) (*Kernel, error) {
 		}
 		cfg.Command = []string{exe, "kernel"}
 	}
-	if cfg.Limits == (Limits{}) {
+	if cfg.Limits == (Limits{}) || cfg.Limits == (Limits{VirtualTime: true}) {
+		vt := cfg.Limits.VirtualTime
 		cfg.Limits = DefaultLimits()
+		cfg.Limits.VirtualTime = vt
 	}
 	var closeAfterStart []*os.File
 	pipe := func() (r, w *os.File, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -316,5 +317,100 @@ func TestRun(t *testing.T) {
 	ex, err := k.Run(context.Background(), "a", `fmt.Print("x"); 7`, nil)
 	if err != nil || ex.Status != "ok" || ex.Count != 1 || len(ex.Messages) != 2 {
 		t.Fatalf("Run: %+v, %v", ex, err)
+	}
+}
+
+// The kernel limits itself at start: rlimits visible in /proc, and a note when cgroup v2
+// limits cannot be applied on this machine.
+func TestLimits(t *testing.T) {
+	k, err := kernel.Start(kernel.Config{Command: []string{os.Args[0]}, Env: []string{"LOOPBOOK_TEST_KERNEL=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		k.Kill()
+		for range k.Messages() {
+		}
+	}()
+	first := next(t, k, 10*time.Second)
+	t.Logf("starting status: %q", first.Text)
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", k.Pid()))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	d := kernel.DefaultLimits()
+	for _, want := range []string{
+		fmt.Sprintf("Max open files            %-20d %-20d", d.NoFile, d.NoFile),
+		fmt.Sprintf("Max address space         %-20d %-20d", d.AddressSpace, d.AddressSpace),
+	} {
+		if !strings.Contains(string(limits), want) {
+			t.Errorf("/proc/%d/limits lacks %q:\n%s", k.Pid(), want, limits)
+		}
+	}
+}
+
+// In virtual time, an hour's sleep takes no time.
+func TestVirtualTime(t *testing.T) {
+	k, err := kernel.Start(kernel.Config{Command: []string{os.Args[0]}, Env: []string{"LOOPBOOK_TEST_KERNEL=1"}, Limits: kernel.Limits{VirtualTime: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		k.Kill()
+		for range k.Messages() {
+		}
+	}()
+	begin := time.Now()
+	ex, err := k.Run(context.Background(), "a", "t0 := L.Time()\nco.Sleep(time.Hour)\nL.Time() - t0", nil)
+	if err != nil || ex.Status != "ok" || len(ex.Messages) != 1 || ex.Messages[0].Data["text/plain"] != "1h0m0s" {
+		t.Fatalf("Run: %+v, %v", ex, err)
+	}
+	t.Logf("an hour of virtual sleep took %v", time.Since(begin))
+}
+
+// No kernel outlives its parent: when the process that started it dies, the kernel dies too.
+func TestNoOrphans(t *testing.T) {
+	if os.Getenv("LOOPBOOK_TEST_PARENT") == "1" {
+		// The parent: start a kernel, say its pid, wait to be killed.
+		k, err := kernel.Start(kernel.Config{Command: []string{os.Args[0]}, Env: []string{"LOOPBOOK_TEST_KERNEL=1", "LOOPBOOK_TEST_PARENT="}})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println("kernel", k.Pid())
+		time.Sleep(time.Hour)
+		return
+	}
+	parent := exec.Command(os.Args[0], "-test.run=^TestNoOrphans$")
+	parent.Env = append(os.Environ(), "LOOPBOOK_TEST_PARENT=1")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscanf(out, "kernel %d\n", &pid); err != nil {
+		parent.Process.Kill()
+		t.Fatalf("the parent did not report its kernel: %v", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		t.Fatalf("kernel %d is not running before its parent dies: %v", pid, err)
+	}
+	parent.Process.Kill()
+	parent.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie waiting for init to reap it: either way not running.
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("kernel %d outlived its parent", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

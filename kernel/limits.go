@@ -15,6 +15,9 @@ type Limits struct {
 	NoFile       uint64 // RLIMIT_NOFILE
 	CgroupMemory int64  // memory.max of the kernel's own cgroup v2, where the machine delegates one
 	CgroupPids   int64  // pids.max of that cgroup
+	// VirtualTime starts the shared loop in virtual time: when nothing is ready and no I/O is
+	// pending, time jumps to the next timer (golden runs of notebooks whose lesson is not timing).
+	VirtualTime bool
 }
 
 // DefaultLimits are the limits of a notebook kernel.
@@ -36,6 +39,7 @@ func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.Uint64Var(&l.NoFile, "nofile", l.NoFile, "RLIMIT_NOFILE (0: unchanged)")
 	fs.Int64Var(&l.CgroupMemory, "cgroup-memory", l.CgroupMemory, "cgroup v2 memory.max in bytes (0: none)")
 	fs.Int64Var(&l.CgroupPids, "cgroup-pids", l.CgroupPids, "cgroup v2 pids.max (0: none)")
+	fs.BoolVar(&l.VirtualTime, "virtual-time", l.VirtualTime, "run the loop in virtual time")
 }
 
 // args renders the limits as the kernel's command-line flags.
@@ -47,5 +51,6 @@ func (l Limits) args() []string {
 		"-nofile=" + strconv.FormatUint(l.NoFile, 10),
 		"-cgroup-memory=" + strconv.FormatInt(l.CgroupMemory, 10),
 		"-cgroup-pids=" + strconv.FormatInt(l.CgroupPids, 10),
+		"-virtual-time=" + strconv.FormatBool(l.VirtualTime),
 	}
 }
