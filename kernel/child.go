@@ -66,6 +66,9 @@ func Serve(args []string) int {
 	go k.readRequests(os.NewFile(fdShell, "shell"), false)
 	go k.readRequests(os.NewFile(fdControl, "control"), true)
 	go k.watchOwned()
+	mon := newMonitor(k.l, k.send)
+	mon.line = k.s.Line
+	go mon.run()
 	k.send(Message{Type: MsgStatus, State: StateIdle})
 	if err := k.l.RunForever(); err != nil {
 		k.send(Message{Type: MsgDying, Text: err.Error()})
@@ -405,6 +408,12 @@ func (k *kernel) control(req Request) {
 	switch req.Type {
 	case ReqInterrupt:
 		k.interrupt(req)
+	case ReqLoop:
+		if msg := k.loopControl(req); msg != "" {
+			k.send(Message{Type: MsgReply, Parent: req.ID, Status: "error", Evalue: msg})
+			return
+		}
+		k.send(Message{Type: MsgReply, Parent: req.ID, Status: "ok"})
 	case ReqShutdown:
 		k.l.CallSoonThreadSafe(k.shutdown, loop.WithName("kernel: shutdown"))
 		k.send(Message{Type: MsgReply, Parent: req.ID, Status: "ok"})

@@ -266,6 +266,14 @@ func (k *Kernel) write(f *os.File, req Request) error {
 	return err
 }
 
+// Control sends a control request (a loop control for the panel) and returns its id.
+func (k *Kernel) Control(req Request) (string, error) {
+	if req.ID == "" {
+		req.ID = k.NewID()
+	}
+	return req.ID, k.write(k.control, req)
+}
+
 // Shutdown asks the kernel to exit and waits up to timeout, then kills it.
 func (k *Kernel) Shutdown(timeout time.Duration) {
 	k.write(k.control, Request{ID: k.NewID(), Type: ReqShutdown})

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,6 +66,9 @@ func collect(t *testing.T, k *kernel.Kernel, d time.Duration, stop func(kernel.M
 	deadline := time.Now().Add(d)
 	for {
 		m := next(t, k, time.Until(deadline))
+		if m.Type == kernel.MsgLoop {
+			continue // the loop panel's frames come and go with timing; TestMonitor looks at them
+		}
 		got = append(got, m)
 		if stop(m) {
 			return got
@@ -130,7 +134,7 @@ func TestExecuteSequence(t *testing.T) {
 			"status busy", "execute_input a[1]", `stream a[1] stdout "hello\n"`, `result a[1] "3"`, "reply ok", "status idle",
 		}},
 		{"b", "x := undefined", []string{
-			"status busy", "execute_input b[2]", "error b[2] CompileError In[2]:1:1: undefined: undefined", "reply error", "status idle",
+			"status busy", "execute_input b[2]", "error b[2] CompileError In[2]:1:6: undefined: undefined", "reply error", "status idle",
 		}},
 		{"c", `fmt.Fprintln(os.Stderr, "to stderr")`, []string{
 			"status busy", "execute_input c[3]", `stream c[3] stderr "to stderr\n"`, "reply ok", "status idle",
@@ -413,4 +417,38 @@ func TestNoOrphans(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The monitor streams the loop's state: timers a cell leaves appear with their owner and due
+// time, and a callback blocking the loop is named while it runs.
+func TestMonitor(t *testing.T) {
+	k := start(t)
+	id, _ := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: "a", Code: "for i := range 3 {\n\tL.CallLater(time.Duration(i+1)*time.Hour, func() {})\n}\ntime.Sleep(400 * time.Millisecond)"})
+	var sawTimers, sawBlocking bool
+	deadline := time.Now().Add(20 * time.Second)
+	for !(sawTimers && sawBlocking) && time.Now().Before(deadline) {
+		m := next(t, k, time.Until(deadline))
+		if m.Type != kernel.MsgLoop {
+			continue
+		}
+		var f kernel.Frame
+		if err := json.Unmarshal(m.Loop, &f); err != nil {
+			t.Fatalf("bad frame: %v", err)
+		}
+		if f.Current != nil && f.Current.Owner == 1 && f.Current.For > 100 && f.Current.Site == "In[1]:4" {
+			sawBlocking = true
+			t.Logf("blocking callback: %+v", *f.Current)
+		}
+		if f.State != nil && len(f.State.Timers) == 3 {
+			tm := f.State.Timers[0]
+			if tm.Owner != 1 || tm.Site != "In[1]:1" || tm.When < 3600 {
+				t.Errorf("timer %+v: want owner 1, site In[1]:1 (the statement that made it), due after an hour", tm)
+			}
+			sawTimers = true
+		}
+	}
+	if !sawTimers || !sawBlocking {
+		t.Errorf("frames: timers seen %v, blocking callback seen %v", sawTimers, sawBlocking)
+	}
+	_ = id
 }

@@ -1,5 +1,7 @@
 package kernel
 
+import "encoding/json"
+
 // The protocol between the server (or `loopbook run`) and a kernel process. Every message is one
 // line of JSON. The parent writes requests to the kernel's shell fd and control requests
 // (interrupt, shutdown) to its control fd, so that an interrupt never waits behind queued cells;
@@ -25,6 +27,7 @@ const (
 	ReqCancelOwned = "cancel_owned" // cancel what every run of Cell still owns (re-run, delete)
 	ReqInterrupt   = "interrupt"    // control fd: stop the running cell, drop queued ones
 	ReqShutdown    = "shutdown"     // control fd: exit after cancelling everything
+	ReqLoop        = "loop"         // control fd: Action pause|resume|step_iteration|step_callback|slow_motion (Value ms)|virtual_time (Value 0/1)
 )
 
 // Request is what the parent sends.
@@ -33,6 +36,9 @@ type Request struct {
 	Type string `json:"type"`
 	Cell string `json:"cell,omitempty"`
 	Code string `json:"code,omitempty"`
+	// Action and Value of a loop control request.
+	Action string  `json:"action,omitempty"`
+	Value  float64 `json:"value,omitempty"`
 }
 
 // Message types.
@@ -47,6 +53,7 @@ const (
 	MsgReply        = "reply"         // Status: ok, error, aborted
 	MsgOwned        = "owned"         // Owned: what the cell run still has on the loop
 	MsgDying        = "dying"         // Text: why the kernel is about to exit
+	MsgLoop         = "loop"          // Loop: a Frame of the loop panel (see monitor.go)
 )
 
 // Kernel states in status messages; the client adds "dead" and "restarting" on its side.
@@ -75,6 +82,7 @@ type Message struct {
 	Status    string            `json:"status,omitempty"`
 	Owned     *Owned            `json:"owned,omitempty"`
 	Pid       int               `json:"pid,omitempty"`
+	Loop      json.RawMessage   `json:"loop,omitempty"`
 }
 
 // Owned is what a cell run still has on the shared loop.
