@@ -57,7 +57,7 @@ func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
 		children[i] = f
 		f.AddDoneCallback(done)
 	}
-	outer = l.CreateFuture(WithName("gather"))
+	outer = l.createFuture("gather", nil)
 	if len(children) == 0 {
 		outer.SetResult([]any{})
 		return outer, nil
@@ -100,7 +100,7 @@ func (co *Co) WaitFor(a Awaitable, timeout time.Duration) (any, error) {
 		}
 		return nil, ErrTimeout
 	}
-	waiter := l.CreateFuture(WithName("wait_for"))
+	waiter := l.createFuture("wait_for", nil)
 	release := func(*Future) {
 		if !waiter.Done() {
 			waiter.SetResult(nil)
@@ -139,7 +139,7 @@ func (co *Co) WaitFor(a Awaitable, timeout time.Duration) (any, error) {
 // caller's task is cancelled meanwhile, it stops waiting and returns that cancellation.
 func (co *Co) cancelAndWait(f *Future) error {
 	l := co.t.loop
-	waiter := l.CreateFuture(WithName("cancel_and_wait"))
+	waiter := l.createFuture("cancel_and_wait", nil)
 	id := f.addDone(doneEntry{fn: func(*Future) {
 		if !waiter.Done() {
 			waiter.SetResult(nil)

@@ -120,7 +120,8 @@ func (l *Loop) neverAwaited(c *Coro) {
 }
 
 // goid returns the current goroutine's id. It parses runtime.Stack, so it costs about a
-// microsecond; the loop calls it only in debug mode and once per RunForever and task.
+// microsecond or more; the loop calls it in debug mode, once per RunForever, and once per task
+// that runs long or asks (see anonTask).
 func goid() int64 {
 	var buf [64]byte
 	n := runtime.Stack(buf[:], false)
@@ -134,5 +135,5 @@ func goid() int64 {
 
 func (l *Loop) onLoopGoroutine() bool {
 	g := goid()
-	return g == l.loopG || g == l.taskG.Load()
+	return g == l.loopG || g == l.taskG.Load() || loopOf(g) == l
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1011,5 +1012,77 @@ func TestRunning(t *testing.T) {
 				t.Errorf("Running after the run = %v, %v", got, err)
 			}
 		})
+	}
+}
+
+// TestRunningConcurrentLoops: tasks on loops that run at the same time on different goroutines
+// each find their own loop, in their first step (before a task's coroutine has identified its
+// goroutine) and in later ones, while other goroutines ask too and find none.
+func TestRunningConcurrentLoops(t *testing.T) {
+	const loops, tasks, steps = 4, 50, 3
+	var wrong atomic.Int64
+	stopAsking := make(chan struct{})
+	var askers sync.WaitGroup
+	for range 2 {
+		askers.Add(1)
+		go func() {
+			defer askers.Done()
+			for {
+				select {
+				case <-stopAsking:
+					return
+				default:
+				}
+				if l, err := loop.Running(); l != nil || err == nil {
+					wrong.Add(1)
+				}
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for range loops {
+		l, _ := dbgLoop(t, loop.Options{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := l.RunUntilComplete(loop.Coroutine(func(co *loop.Co) (any, error) {
+				var ts []*loop.Task
+				for range tasks {
+					tk, err := l.CreateTask(func(co *loop.Co) (any, error) {
+						for range steps {
+							if got, err := loop.Running(); got != l || err != nil {
+								wrong.Add(1)
+							}
+							if _, ok := l.CallerOwner(); !ok {
+								wrong.Add(1)
+							}
+							if err := co.Sleep(0); err != nil {
+								return nil, err
+							}
+						}
+						return nil, nil
+					})
+					if err != nil {
+						return nil, err
+					}
+					ts = append(ts, tk)
+				}
+				for _, tk := range ts {
+					if _, err := co.Await(tk); err != nil {
+						return nil, err
+					}
+				}
+				return nil, nil
+			}))
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stopAsking)
+	askers.Wait()
+	if n := wrong.Load(); n != 0 {
+		t.Errorf("%d wrong answers from Running or CallerOwner", n)
 	}
 }

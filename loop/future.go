@@ -24,11 +24,14 @@ type Future struct {
 	result    any
 	err       error
 	cancelMsg string
-	callbacks []doneEntry
-	nextCB    int
-	task      *Task                 // set when this future is a task's own
-	onCancel  func(msg string) bool // replaces Cancel's behaviour (gather's outer future)
-	waitedBy  []*Task               // tasks awaiting this future: the await graph's edges
+	// The done callbacks in the order they were added: cb0 is the first (valid when its id is
+	// not 0) and more the others. Most futures get exactly one (the task awaiting them), which
+	// then costs no slice. Invariant: more is empty unless cb0 is valid.
+	cb0      doneEntry
+	more     []doneEntry
+	nextCB   int
+	task     *Task                 // set when this future is a task's own
+	onCancel func(msg string) bool // replaces Cancel's behaviour (gather's outer future)
 }
 
 // doneEntry is one done callback: a function, or a task to wake (asyncio's Task.__wakeup).
@@ -39,8 +42,13 @@ type doneEntry struct {
 }
 
 // CreateFuture returns a new pending future attached to the loop (asyncio's create_future).
-func (l *Loop) CreateFuture(opts ...Opt) *Future {
+func (l *Loop) CreateFuture(opts ...Opt) *Future { return l.createFuture("", opts) }
+
+// createFuture is CreateFuture with the future named name (when not empty) before opts apply:
+// the loop's own futures are named without an option's closure.
+func (l *Loop) createFuture(name string, opts []Opt) *Future {
 	f := &Future{loop: l}
+	f.Name = name
 	l.initInfo(&f.Info, KindFuture, 0, opts)
 	l.tr.created(&f.Info)
 	return f
@@ -150,33 +158,57 @@ func (f *Future) addDone(e doneEntry) int {
 		f.schedule(e)
 		return e.id
 	}
-	f.callbacks = append(f.callbacks, e)
-	if e.task != nil {
-		f.waitedBy = append(f.waitedBy, e.task)
+	if f.cb0.id == 0 {
+		f.cb0 = e
+	} else {
+		f.more = append(f.more, e)
 	}
 	return e.id
 }
 
 func (f *Future) removeDone(id int) {
-	for i, e := range f.callbacks {
+	if f.cb0.id == 0 {
+		return
+	}
+	if f.cb0.id == id {
+		if len(f.more) > 0 {
+			f.cb0 = f.more[0]
+			f.more = append(f.more[:0], f.more[1:]...)
+		} else {
+			f.cb0 = doneEntry{}
+		}
+		return
+	}
+	for i, e := range f.more {
 		if e.id == id {
-			f.callbacks = append(f.callbacks[:i], f.callbacks[i+1:]...)
+			f.more = append(f.more[:i], f.more[i+1:]...)
 			return
 		}
 	}
+}
+
+// pendingCallbacks returns how many done callbacks wait for the future.
+func (f *Future) pendingCallbacks() int {
+	if f.cb0.id == 0 {
+		return 0
+	}
+	return 1 + len(f.more)
 }
 
 // finish schedules the done callbacks. As in asyncio, the future is done even when they cannot
 // be scheduled because the loop is closed; the caller then gets ErrClosed.
 func (f *Future) finish() error {
 	f.loop.tr.emit(EvFutureDone, f.ID, int64(f.state), 0)
-	cbs := f.callbacks
-	f.callbacks = nil
-	f.waitedBy = nil
-	if len(cbs) > 0 && f.loop.closed.Load() {
+	first, more := f.cb0, f.more
+	f.cb0, f.more = doneEntry{}, nil
+	if first.id == 0 {
+		return nil
+	}
+	if f.loop.closed.Load() {
 		return ErrClosed
 	}
-	for _, e := range cbs {
+	f.schedule(first)
+	for _, e := range more {
 		f.schedule(e)
 	}
 	return nil
@@ -193,7 +225,7 @@ func (f *Future) schedule(e doneEntry) {
 	}
 	fn := e.fn
 	h := &Handle{loop: l, fn: func() { fn(f) }}
-	l.initInfo(&h.Info, KindCallback, funcPC(fn), nil)
+	l.initInfo(&h.Info, KindCallback, donePC(fn), nil)
 	h.Owner = f.Owner
 	l.push(h)
 }
@@ -214,7 +246,7 @@ func (f *Future) describe(kind string) string {
 			s += fmt.Sprintf(" result=%v", f.result)
 		}
 	}
-	if n := len(f.callbacks); n > 0 && f.task == nil {
+	if n := f.pendingCallbacks(); n > 0 && f.task == nil {
 		s += fmt.Sprintf(" cb=[%d]", n)
 	}
 	return s + ">"

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Owner tags scheduled work with whoever created it; zero means nobody. The notebook kernel sets it
@@ -45,6 +46,9 @@ func (s Site) String() string {
 	if s.File == "" {
 		return ""
 	}
+	if s.Line == 0 {
+		return s.File // a cell known, its line not
+	}
 	return fmt.Sprintf("%s:%d", s.File, s.Line)
 }
 
@@ -72,6 +76,10 @@ func (in *Info) Label() string {
 		return in.Kind.String()
 	}
 	name := f.Name()
+	if name == "reflect.makeFuncStub" {
+		// An interpreted function (yaegi wraps it with reflect.MakeFunc): its Go name says nothing.
+		return in.Kind.String()
+	}
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
@@ -97,12 +105,34 @@ func funcPC(fn any) uintptr {
 	return reflect.ValueOf(fn).Pointer()
 }
 
+// callbackPC is funcPC for the func() of every CallSoon, without the conversion to an interface
+// and the reflection. A func value points at a closure record whose first word is the code
+// pointer; that word is what reflect's Value.Pointer returns for a func.
+func callbackPC(fn func()) uintptr {
+	if fn == nil {
+		return 0
+	}
+	return **(**uintptr)(unsafe.Pointer(&fn))
+}
+
+// donePC is callbackPC for a done callback.
+func donePC(fn func(*Future)) uintptr {
+	if fn == nil {
+		return 0
+	}
+	return **(**uintptr)(unsafe.Pointer(&fn))
+}
+
 // Handle is a callback scheduled on the loop (asyncio.Handle). Cancel prevents it from running.
 type Handle struct {
 	Info
 	fn        func()
 	loop      *Loop
 	cancelled bool
+	// Where the tracer put its Info when it was last scheduled (see tracer.runEnd). They fit
+	// in the padding after cancelled: a Handle stays 80 bytes.
+	traceSlot  uint16
+	traceChunk uint32
 }
 
 // Cancel stops the callback from running; cancelling twice, or after it ran, does nothing.

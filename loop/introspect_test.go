@@ -7,6 +7,8 @@ package loop_test
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -1361,3 +1363,35 @@ func TestCallerOwner(t *testing.T) {
 		t.Errorf("a loop created inside owner 6's task gave its work owner %d, want 6", innerOwner)
 	}
 }
+
+// TestCallbackPCLabels: a callback's label comes from its code pointer, read without
+// reflection; it must agree with reflection for closures, functions and method values.
+func TestCallbackPCLabels(t *testing.T) {
+	l := inspLoop(t, loop.Options{})
+	var m labelledType
+	fns := map[string]func(){
+		"closure": func() {},
+		"func":    labelledCallback,
+		"method":  m.callback,
+	}
+	for name, fn := range fns {
+		h, err := l.CallSoon(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
+		if i := strings.LastIndexByte(want, '/'); i >= 0 {
+			want = want[i+1:]
+		}
+		if got := h.Label(); got != want {
+			t.Errorf("%s: Label() = %q, want %q", name, got, want)
+		}
+	}
+	dbgSpin(t, l, 1)
+}
+
+func labelledCallback() {}
+
+type labelledType struct{}
+
+func (labelledType) callback() {}

@@ -20,7 +20,7 @@ type Loop struct {
 	timers          timerHeap
 	cancelledTimers int
 	poller          poller
-	watchers        map[int]*watcher
+	watchers        fdTable
 	dirty           []*watcher // watchers with deferred removals, flushed before each poll
 	pollEvents      []pollEvent
 
@@ -88,7 +88,6 @@ func New(opts ...Options) (*Loop, error) {
 	}
 	l := &Loop{
 		poller:       p,
-		watchers:     make(map[int]*watcher),
 		pollEvents:   make([]pollEvent, 128),
 		tasks:        make(map[uint64]*Task),
 		slowCallback: 100 * time.Millisecond,
@@ -168,11 +167,7 @@ func (l *Loop) CurrentOwner() Owner { return l.owner }
 // loop is then waiting for it, so reading the owner is safe). The notebook kernel uses it to
 // route output to the cell that owns the code printing it. It costs about a microsecond.
 func (l *Loop) CallerOwner() (o Owner, ok bool) {
-	g := goid()
-	runningMu.Lock()
-	ok = runningBy[g] == l
-	runningMu.Unlock()
-	if !ok {
+	if loopOf(goid()) != l {
 		return 0, false
 	}
 	return l.owner, true
@@ -209,16 +204,16 @@ func (l *Loop) CallSoon(fn func(), opts ...Opt) (*Handle, error) {
 		return nil, err
 	}
 	h := &Handle{fn: fn, loop: l}
-	l.initInfo(&h.Info, KindCallback, funcPC(fn), opts)
+	l.initInfo(&h.Info, KindCallback, callbackPC(fn), opts)
 	l.ready.push(h)
-	l.tr.sched(&h.Info, 0)
+	l.tr.sched(h, 0)
 	return h, nil
 }
 
 // push schedules work of the loop itself (done callbacks, task steps) without checks.
 func (l *Loop) push(h *Handle) {
 	l.ready.push(h)
-	l.tr.sched(&h.Info, 0)
+	l.tr.sched(h, 0)
 }
 
 // CallSoonThreadSafe is CallSoon for any goroutine: it queues fn and wakes the loop if it is
@@ -226,7 +221,7 @@ func (l *Loop) push(h *Handle) {
 // poller's wake-up source (an eventfd, a kqueue user event or a pipe).
 func (l *Loop) CallSoonThreadSafe(fn func(), opts ...Opt) (*Handle, error) {
 	// The id is given when the loop takes the handle in (drainInbox): ids are the loop's to hand out.
-	in := Info{Kind: KindCallback, pc: funcPC(fn)}
+	in := Info{Kind: KindCallback, pc: callbackPC(fn)}
 	for _, o := range opts {
 		o(&in)
 	}
@@ -278,9 +273,9 @@ func (l *Loop) CallAt(when time.Duration, fn func(), opts ...Opt) (*TimerHandle,
 		return nil, err
 	}
 	t := &TimerHandle{Handle: Handle{fn: fn, loop: l}, when: when}
-	l.initInfo(&t.Info, KindTimer, funcPC(fn), opts)
+	l.initInfo(&t.Info, KindTimer, callbackPC(fn), opts)
 	l.timers.push(t)
-	l.tr.sched(&t.Info, int64(when))
+	l.tr.sched(&t.Handle, int64(when))
 	return t, nil
 }
 
@@ -425,7 +420,8 @@ func (l *Loop) runOnce() {
 	}
 	l.flush()
 	nev := 0
-	if timeout != 0 || len(l.watchers) > 0 {
+	polled := false // the clock was read right after polling
+	if timeout != 0 || l.watchers.len() > 0 {
 		// With nothing watched but the wake-up source, a zero-timeout poll could only find what
 		// the inbox flag already says, so such iterations make no syscall at all.
 		if timeout != 0 {
@@ -434,13 +430,14 @@ func (l *Loop) runOnce() {
 		before := tr.last
 		nev = l.poll(timeout)
 		tr.polled(timeout, nev, tr.read(&l.clock)-before)
+		polled = true
 	}
 	l.drainInbox()
 
 	// Step "io": turn ready fds into ready callbacks.
 	for i := 0; i < nev; i++ {
 		ev := l.pollEvents[i]
-		w := l.watchers[ev.fd]
+		w := l.watchers.get(ev.fd)
 		if w == nil {
 			continue
 		}
@@ -467,7 +464,13 @@ func (l *Loop) runOnce() {
 
 	// Step "timers": move every timer due by now + clock resolution to the ready queue.
 	if len(l.timers) > 0 {
-		end := l.clock.at(tr.read(&l.clock)) + clockResolution
+		// The reading taken after the poll serves: only the io step, which runs no callbacks,
+		// lies between the two.
+		now := tr.last
+		if !polled {
+			now = tr.read(&l.clock)
+		}
+		end := l.clock.at(now) + clockResolution
 		for len(l.timers) > 0 && l.timers[0].when < end {
 			t := l.timers.pop()
 			if t.cancelled {
@@ -492,6 +495,7 @@ func (l *Loop) runOnce() {
 		}
 		l.run(h)
 	}
+	l.ready.settle()
 	tr.iterEnd(ntodo)
 }
 
@@ -505,7 +509,7 @@ func (l *Loop) poll(timeout time.Duration) int {
 	k := 0
 	for i := 0; i < n; i++ {
 		ev := l.pollEvents[i]
-		if w := l.watchers[ev.fd]; w != nil {
+		if w := l.watchers.get(ev.fd); w != nil {
 			ev.events &= w.interest()
 			if ev.events != 0 {
 				l.pollEvents[k] = ev
@@ -601,11 +605,49 @@ func registerRunning(g int64, l *Loop) *Loop {
 // Running returns the loop running on this goroutine, or on the loop goroutine whose task this
 // is (asyncio's get_running_loop), or ErrNoRunningLoop.
 func Running() (*Loop, error) {
-	g := goid()
-	runningMu.Lock()
-	defer runningMu.Unlock()
-	if l := runningBy[g]; l != nil {
+	if l := loopOf(goid()); l != nil {
 		return l, nil
 	}
 	return nil, ErrNoRunningLoop
+}
+
+// loopOf returns the loop that goroutine g (the caller's) runs, or whose task's coroutine it
+// is, or nil. See anonTask for how a coroutine that has not identified itself is recognised.
+func loopOf(g int64) *Loop {
+	runningMu.Lock()
+	l := runningBy[g]
+	runningMu.Unlock()
+	if l != nil {
+		return l
+	}
+	if t := anonTask.Load(); t != nil && onTaskCoroutine() {
+		t.setG(g)
+		return t.loop
+	}
+	return nil
+}
+
+// taskBody is the function at the bottom of every task coroutine's stack.
+const taskBody = "github.com/loopbook/loopbook/loop.(*Task).body"
+
+// onTaskCoroutine reports whether the caller runs on a task's coroutine.
+func onTaskCoroutine() bool {
+	var pcs [64]uintptr
+	for skip := 2; ; {
+		n := runtime.Callers(skip, pcs[:])
+		frames := runtime.CallersFrames(pcs[:n])
+		for {
+			f, more := frames.Next()
+			if f.Function == taskBody {
+				return true
+			}
+			if !more {
+				break
+			}
+		}
+		if n < len(pcs) {
+			return false
+		}
+		skip += n
+	}
 }

@@ -4,8 +4,10 @@ package loop
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -17,11 +19,21 @@ func init() {
 }
 
 // epollPoller is the Linux backend: level-triggered epoll, woken through an eventfd.
+//
+// A wait that may block parks the loop's goroutine in the Go runtime's own poller, on the epoll
+// descriptor itself (an epoll fd is readable while it has events to report), instead of blocking
+// the thread in epoll_wait. A thread blocked in a syscall keeps its P in the syscall state: with
+// GOMAXPROCS=1 (a process pinned to one CPU), every other goroutine of the process waits until
+// sysmon takes the P back, and sysmon, which cannot go to sleep while a P is in a syscall, keeps
+// waking every 20 µs to do so, handing the P to a fresh thread each time. Parked in the
+// netpoller, the loop leaves its P idle like any goroutine waiting for a socket.
 type epollPoller struct {
 	epfd   int
 	wakefd int
 	evs    []unix.EpollEvent
-	woken  atomic.Bool // an eventfd write is outstanding; coalesces wakeups
+	woken  atomic.Bool     // an eventfd write is outstanding; coalesces wakeups
+	file   *os.File        // owns epfd
+	raw    syscall.RawConn // file's, when the runtime's poller watches it; else nil
 }
 
 func openEpoll() (poller, error) {
@@ -40,7 +52,21 @@ func openEpoll() (poller, error) {
 		unix.Close(wakefd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	return &epollPoller{epfd: epfd, wakefd: wakefd, evs: make([]unix.EpollEvent, 128)}, nil
+	p := &epollPoller{epfd: epfd, wakefd: wakefd, evs: make([]unix.EpollEvent, 128)}
+	// os.NewFile registers a non-blocking descriptor with the runtime's poller (O_NONBLOCK does
+	// not change epoll_wait, which has its own timeout). The File owns epfd from now on: close
+	// goes through it. If the runtime cannot poll it, SetReadDeadline says so and waits block the
+	// thread as before.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	p.file = os.NewFile(uintptr(epfd), "epoll")
+	if raw, err := p.file.SyscallConn(); err == nil && p.file.SetReadDeadline(time.Time{}) == nil {
+		p.raw = raw
+	}
+	return p, nil
 }
 
 func (p *epollPoller) name() string { return "epoll" }
@@ -90,11 +116,13 @@ func (p *epollPoller) wait(out []pollEvent, timeout time.Duration) (int, error) 
 	var n int
 	var errno unix.Errno
 	if timeout == 0 {
-		// A zero-timeout epoll_wait never blocks, so it needs none of the scheduler hand-off that
-		// Syscall6 does; the raw call saves a good part of an iteration's cost.
-		// epoll_pwait with a nil mask is epoll_wait on every architecture (arm64 has only pwait).
-		r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
-		n, errno = int(r), e
+		n, errno = p.pollNow(max)
+	} else if p.raw != nil {
+		var err error
+		n, errno, err = p.park(max, timeout)
+		if err != nil {
+			return 0, err
+		}
 	} else {
 		var err error
 		n, err = unix.EpollWait(p.epfd, p.evs[:max], timeoutMillis(timeout))
@@ -134,6 +162,41 @@ func (p *epollPoller) wait(out []pollEvent, timeout time.Duration) (int, error) 
 	return k, nil
 }
 
+// pollNow is a zero-timeout epoll_wait. It never blocks, so it needs none of the scheduler
+// hand-off that Syscall6 does; the raw call saves a good part of an iteration's cost. epoll_pwait
+// with a nil mask is epoll_wait on every architecture (arm64 has only pwait).
+func (p *epollPoller) pollNow(max int) (int, unix.Errno) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
+	return int(r), e
+}
+
+// park waits up to timeout (< 0: forever) for events, with the goroutine parked in the runtime's
+// poller rather than the thread blocked in epoll_wait (see epollPoller). The runtime watches epfd
+// edge-triggered: it reports a new event on epfd after RawConn.Read has cleared its readiness
+// and called the function, so an event that comes after the function's look is never missed.
+func (p *epollPoller) park(max int, timeout time.Duration) (n int, errno unix.Errno, err error) {
+	deadline := time.Time{}
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if err := p.file.SetReadDeadline(deadline); err != nil {
+		return 0, 0, os.NewSyscallError("epoll_wait", err)
+	}
+	err = p.raw.Read(func(uintptr) bool {
+		n, errno = p.pollNow(max)
+		return n > 0 || (errno != 0 && errno != unix.EINTR)
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The timeout passed: report what is ready now, as epoll_wait does when it times out.
+		n, errno = p.pollNow(max)
+		return n, errno, nil
+	}
+	if err != nil {
+		return 0, 0, os.NewSyscallError("epoll_wait", err)
+	}
+	return n, errno, nil
+}
+
 // drainWake consumes the eventfd and only then clears the flag. The other order loses wakeups: a
 // wakeup between the two would set the flag and write, the read would swallow its write, and with
 // the flag left set every later wakeup would skip its write while the loop slept. In this order, a
@@ -159,12 +222,9 @@ func (p *epollPoller) wakeup() error {
 
 func (p *epollPoller) close() error {
 	err1 := unix.Close(p.wakefd)
-	err2 := unix.Close(p.epfd)
+	err2 := p.file.Close()
 	if err1 != nil {
 		return os.NewSyscallError("close", err1)
 	}
-	if err2 != nil {
-		return os.NewSyscallError("close", err2)
-	}
-	return nil
+	return err2
 }

@@ -74,7 +74,7 @@ func (l *Loop) Snapshot() Snapshot {
 		}
 	}
 	sort.SliceStable(s.Timers, func(i, j int) bool { return s.Timers[i].When < s.Timers[j].When })
-	for fd, w := range l.watchers {
+	for fd, w := range l.watchers.all {
 		if w.interest() == 0 {
 			continue // a deferred removal
 		}
@@ -126,7 +126,7 @@ func (l *Loop) Owned(o Owner) Owned {
 			n.Timers++
 		}
 	}
-	for _, w := range l.watchers {
+	for _, w := range l.watchers.all {
 		if w.reader != nil && w.reader.Owner == o {
 			n.Watchers++
 		}
@@ -157,7 +157,7 @@ func (l *Loop) CancelOwned(o Owner) Owned {
 			n.Timers++
 		}
 	}
-	for fd, w := range l.watchers {
+	for fd, w := range l.watchers.all {
 		if w.reader != nil && w.reader.Owner == o && l.RemoveReader(fd) {
 			n.Watchers++
 		}

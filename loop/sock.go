@@ -26,13 +26,8 @@ func (l *Loop) checkSock(s *Socket) error {
 
 // watchUntilDone watches fd in direction dir with try until fut is done, then stops watching.
 func (l *Loop) watchUntilDone(fut *Future, fd int, dir uint8, try func()) error {
-	var h *Handle
-	var err error
-	if dir == pollRead {
-		h, err = l.AddReader(fd, try, WithName(fut.Name))
-	} else {
-		h, err = l.AddWriter(fd, try, WithName(fut.Name))
-	}
+	// As AddReader/AddWriter with WithName(fut.Name), without the option's closure.
+	h, err := l.addWatchNamed(fd, dir, try, nil, fut.Name)
 	if err != nil {
 		return err
 	}
@@ -59,17 +54,17 @@ func (l *Loop) SockRecvInto(co *Co, s *Socket, buf []byte) (int, error) {
 		return 0, err
 	}
 	n, err := s.RecvInto(buf)
-	if !errors.Is(err, ErrWouldBlock) {
+	if !wouldBlock(err) {
 		return n, err
 	}
-	fut := l.CreateFuture(WithName("sock_recv"))
+	fut := l.createFuture("sock_recv", nil)
 	try := func() {
 		if fut.Done() {
 			return
 		}
 		n, err := s.RecvInto(buf)
 		switch {
-		case errors.Is(err, ErrWouldBlock):
+		case wouldBlock(err):
 			return // spurious: try again next time
 		case err != nil:
 			fut.SetException(err)
@@ -93,21 +88,21 @@ func (l *Loop) SockSendAll(co *Co, s *Socket, data []byte) error {
 		return err
 	}
 	n, err := s.Send(data)
-	if err != nil && !errors.Is(err, ErrWouldBlock) {
+	if err != nil && !wouldBlock(err) {
 		return err
 	}
 	if n == len(data) {
 		return nil
 	}
 	rest := data[n:]
-	fut := l.CreateFuture(WithName("sock_sendall"))
+	fut := l.createFuture("sock_sendall", nil)
 	try := func() {
 		if fut.Done() {
 			return
 		}
 		n, err := s.Send(rest)
 		switch {
-		case errors.Is(err, ErrWouldBlock):
+		case wouldBlock(err):
 			return
 		case err != nil:
 			fut.SetException(err)
@@ -131,10 +126,10 @@ func (l *Loop) SockConnect(co *Co, s *Socket, addr string) error {
 		return err
 	}
 	err := s.Connect(addr)
-	if !errors.Is(err, ErrWouldBlock) {
+	if !wouldBlock(err) {
 		return err
 	}
-	fut := l.CreateFuture(WithName("sock_connect"))
+	fut := l.createFuture("sock_connect", nil)
 	try := func() {
 		if fut.Done() {
 			return
@@ -174,17 +169,17 @@ func (l *Loop) SockAccept(co *Co, s *Socket) (*Socket, string, error) {
 		return c, addr, nil
 	}
 	c, addr, err := accept()
-	if !errors.Is(err, ErrWouldBlock) {
+	if !wouldBlock(err) {
 		return c, addr, err
 	}
-	fut := l.CreateFuture(WithName("sock_accept"))
+	fut := l.createFuture("sock_accept", nil)
 	try := func() {
 		if fut.Done() {
 			return
 		}
 		c, addr, err := accept()
 		switch {
-		case errors.Is(err, ErrWouldBlock):
+		case wouldBlock(err):
 			return
 		case err != nil:
 			fut.SetException(err)

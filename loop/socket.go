@@ -100,6 +100,9 @@ func sockErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if errno, ok := err.(unix.Errno); ok { // what the unix calls return: no reflection needed
+		return &SockError{Op: op, Errno: errno}
+	}
 	var errno unix.Errno
 	if errors.As(err, &errno) {
 		return &SockError{Op: op, Errno: errno}
@@ -202,8 +205,37 @@ func (s *Socket) Recv(n int) ([]byte, error) {
 	return buf[:k], err
 }
 
+// The would-block errors of the calls a loop makes on every Sock* operation are made once: a
+// fresh *SockError each time cost an allocation per speculative read.
+var (
+	errRecvAgain = &SockError{Op: "recv", Errno: unix.EAGAIN}
+	errSendAgain = &SockError{Op: "send", Errno: unix.EAGAIN}
+)
+
+// wouldBlock is errors.Is(err, ErrWouldBlock), without reflection for the errors Socket returns.
+func wouldBlock(err error) bool {
+	if e, ok := err.(*SockError); ok {
+		return e.wouldBlock()
+	}
+	return err != nil && errors.Is(err, ErrWouldBlock)
+}
+
 // RecvInto reads into buf and returns how many bytes it read (0 at end of stream).
 func (s *Socket) RecvInto(buf []byte) (int, error) {
+	if rawSockCalls && !s.blocking {
+		for {
+			n, errno := rawRead(s.fd, buf)
+			switch errno {
+			case 0:
+				return n, nil
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return 0, errRecvAgain
+			}
+			return 0, sockErr("recv", errno)
+		}
+	}
 	for {
 		n, err := unix.Read(s.fd, buf)
 		if err == unix.EINTR {
@@ -218,6 +250,20 @@ func (s *Socket) RecvInto(buf []byte) (int, error) {
 
 // Send writes what it can of b and returns how much that was.
 func (s *Socket) Send(b []byte) (int, error) {
+	if rawSockCalls && !s.blocking {
+		for {
+			n, errno := rawSend(s.fd, b)
+			switch errno {
+			case 0:
+				return n, nil
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return 0, errSendAgain
+			}
+			return 0, sockErr("send", errno)
+		}
+	}
 	for {
 		n, err := unix.SendmsgN(s.fd, b, nil, nil, sendFlags)
 		if err == unix.EINTR {

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"runtime/debug"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,7 +76,8 @@ type Task struct {
 	throw      error   // the cancellation to deliver at the pending Await
 	res        any
 	resErr     error
-	g          int64
+	g          int64 // the coroutine's goroutine, 0 until it identifies itself (see enter)
+	identify   bool  // asks the coroutine to identify itself when it next resumes
 	AwaitSite  *Site // where the task is suspended, when sites are recorded
 	steps      uint64
 }
@@ -116,15 +118,12 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 // the future the coroutine waits for (nil for a bare yield).
 func (t *Task) body(yield func(*Future) bool) {
 	t.co.yield = yield
-	l := t.loop
-	// The coroutine runs on a goroutine of its own; Running (asyncio's get_running_loop) and the
-	// debug-mode goroutine check need to know it. Finding it costs about a microsecond per task.
-	t.g = goid()
-	if l.debug {
-		l.taskG.Store(t.g) // the step that started the coroutine could not know it yet
-	}
-	registerRunning(t.g, l)
-	defer registerRunning(t.g, nil)
+	defer func() {
+		if t.g != 0 {
+			registerRunning(t.g, nil)
+		}
+	}()
+	t.identifyIfAsked()
 	defer func() {
 		// Take the stack here: iter.Pull re-panics on the loop's goroutine, whose stack no longer
 		// shows the code that panicked.
@@ -133,6 +132,61 @@ func (t *Task) body(yield func(*Future) bool) {
 		}
 	}()
 	t.res, t.resErr = t.coro(&t.co)
+}
+
+// The coroutine runs on a goroutine of its own, which Running (asyncio's get_running_loop),
+// CallerOwner and the debug-mode goroutine check must recognise. Finding a goroutine's id costs
+// microseconds (goid parses runtime.Stack), several times what creating and finishing a task
+// costs otherwise, so a task's coroutine identifies itself only when it must:
+//
+//   - At any moment at most one loop resumes a coroutine that has not identified itself: the
+//     "anonymous" one, published in anonTask for the duration of the switch. A loop that would
+//     resume a second one asks it to identify itself first (enter). So when a goroutine that is
+//     not registered in runningBy asks, and its stack shows it is a task's coroutine (only a
+//     coroutine being resumed can be running), it is anonTask's, which then registers (loopOf).
+//   - In debug mode, and from a task's identifyAfterSteps-th step on, the coroutine identifies
+//     itself as it resumes, so long-lived tasks pay once and their steps skip the bookkeeping.
+var anonTask atomic.Pointer[Task]
+
+// identifyAfterSteps: a task that has stepped this often identifies itself, which costs about as
+// much as that many anonymous steps.
+const identifyAfterSteps = 64
+
+// enter is called by the loop before it switches into the coroutine (to resume or unwind it). It
+// reports whether the task is now the anonymous one, to pass to leave after the switch.
+func (t *Task) enter() (anon bool) {
+	if t.g != 0 {
+		return false
+	}
+	if t.loop.debug || t.steps >= identifyAfterSteps || !anonTask.CompareAndSwap(nil, t) {
+		t.identify = true
+		return false
+	}
+	return true
+}
+
+func (t *Task) leave(anon bool) {
+	if anon {
+		anonTask.Store(nil)
+	}
+}
+
+// identifyIfAsked runs on the coroutine's goroutine whenever the coroutine resumes.
+func (t *Task) identifyIfAsked() {
+	if t.identify && t.g == 0 {
+		t.identifyNow()
+	}
+}
+
+func (t *Task) identifyNow() { t.setG(goid()) }
+
+// setG records the coroutine's goroutine; it runs on that goroutine.
+func (t *Task) setG(g int64) {
+	t.g = g
+	registerRunning(g, t.loop)
+	if t.loop.debug {
+		t.loop.taskG.Store(g) // the step that resumed the coroutine could not know it yet
+	}
 }
 
 // taskPanic carries a coroutine's panic, with its own stack, to resume.
@@ -171,7 +225,9 @@ func (t *Task) step() {
 	if l.debug {
 		l.taskG.Store(t.g)
 	}
+	anon := t.enter()
 	fut, ok := t.resume()
+	t.leave(anon)
 	l.currentTask = prev
 	if l.debug {
 		l.taskG.Store(0)
@@ -265,6 +321,8 @@ func (t *Task) Waiter() *Future { return t.waiter }
 func (t *Task) destroy() {
 	t.co.stopped = true
 	func() {
+		anon := t.enter() // the unwinding coroutine runs deferred code
+		defer t.leave(anon)
 		defer func() { recover() }()
 		t.stop()
 	}()
@@ -358,8 +416,10 @@ func (co *Co) suspend(f *Future) error {
 	}
 	if !co.yield(f) {
 		co.stopped = true
+		t.identifyIfAsked()
 		return &CancelledError{Msg: "task destroyed"}
 	}
+	t.identifyIfAsked()
 	if err := t.throw; err != nil {
 		t.throw = nil
 		// As asyncio's __step: a pending cancellation replaces what the awaited future delivers
@@ -380,7 +440,7 @@ func (co *Co) Sleep(d time.Duration) error {
 	if d <= 0 {
 		return co.suspend(nil)
 	}
-	f := l.CreateFuture(WithName("sleep"))
+	f := l.createFuture("sleep", nil)
 	h, err := l.CallLater(d, func() {
 		if !f.Done() {
 			f.SetResult(nil)

@@ -71,42 +71,53 @@ type chunk struct {
 	index   uint64
 	first   uint64 // Seq of its first event
 	events  []event
+	infos   []*Info // the Infos of the events that carry one, in order (see event.info)
 	readers atomic.Int32
 }
 
 // event is an Event as stored: its Seq is implied by its position, which saves the loop a store
-// and the ring an eighth of its memory.
+// and the ring an eighth of its memory. It holds no pointer: the Info of the events that carry
+// one lives in the chunk's parallel infos slice. A pointer-free event is appended with plain
+// stores, where a pointer in it made every append (and every recycled chunk) go through the GC's
+// bulk write barrier while a collection was marking, and made the GC scan the whole ring.
 type event struct {
 	Kind EventKind
 	Dir  uint8
+	info uint16 // 1 + the index of its Info in the chunk's infos, or 0
 	Fd   int32
 	ID   uint64
 	A, B int64
 	T    time.Duration
-	Info *Info
 }
 
 type tracer struct {
-	clock *clock
-	buf   []event
-	seq   uint64 // Seq of buf's first event
-	iter  uint64
-	last  time.Duration // time of the latest clock reading
-	ran   int64
-	start time.Duration // the current iteration's start
+	clock   *clock
+	buf     []event
+	infos   []*Info // the Infos of buf's events that carry one
+	seq     uint64  // Seq of buf's first event
+	chunkNo uint32  // number of the chunk being filled (wraps), for Handle.traceChunk
+	iter    uint64
+	last    time.Duration // time of the latest clock reading
+	ran     int64
+	start   time.Duration // the current iteration's start
 
 	ring      [ringSize]atomic.Pointer[chunk]
 	published atomic.Uint64 // chunks published so far
 
-	cur      atomic.Pointer[Handle] // the callback running now (the watchdog's view)
-	curStart atomic.Int64           // trace time at which it started
-	curIter  atomic.Uint64          // iterations completed, for readers
+	// The watchdog's view of the callback running now: its Info, and the trace time at which it
+	// started, or -1 between callbacks. cur is left in place when the callback ends (one store
+	// per callback fewer); curStart alone says whether a callback runs. See Current.
+	cur      atomic.Pointer[Info]
+	curStart atomic.Int64
+	curIter  atomic.Uint64 // iterations completed, for readers
 }
 
 func (t *tracer) init(c *clock) {
 	t.clock = c
 	t.buf = make([]event, 0, chunkSize)
+	t.infos = make([]*Info, 0, chunkSize)
 	t.seq = 1
+	t.curStart.Store(-1)
 }
 
 // read reads the real clock and remembers the reading: events are stamped with the latest one.
@@ -115,18 +126,32 @@ func (t *tracer) read(c *clock) time.Duration {
 	return t.last
 }
 
-// next returns the slot for a new event; the caller fills it in place, which keeps the hot path
-// free of 48-byte copies.
-func (t *tracer) next() *event {
+// add appends an event and returns its index. It stores every field straight into the slot:
+// building an event value and copying it in made the copy's wide loads wait for the narrow
+// stores that had just built it (a failed store-to-load forwarding, about 15 ns per event).
+func (t *tracer) add(k EventKind, dir uint8, info uint16, fd int32, id uint64, a, b int64, at time.Duration) *event {
 	if len(t.buf) == cap(t.buf) {
 		t.publish()
 	}
-	t.buf = t.buf[:len(t.buf)+1]
-	return &t.buf[len(t.buf)-1]
+	i := len(t.buf)
+	t.buf = t.buf[:i+1]
+	e := &t.buf[i]
+	e.Kind, e.Dir, e.info, e.Fd = k, dir, info, fd
+	e.ID, e.A, e.B, e.T = id, a, b, at
+	return e
+}
+
+// addInfo appends an event that carries in: its Info goes to the chunk's infos (one pointer
+// store, the only one an event costs). Only these events keep Infos alive.
+func (t *tracer) addInfo(in *Info, k EventKind, dir uint8, fd int32, a int64, at time.Duration) uint16 {
+	e := t.add(k, dir, 0, fd, in.ID, a, 0, at) // first: it may publish and start a new chunk
+	t.infos = append(t.infos, in)
+	e.info = uint16(len(t.infos))
+	return e.info
 }
 
 func (t *tracer) emit(k EventKind, id uint64, a, b int64) {
-	*t.next() = event{Kind: k, ID: id, A: a, B: b}
+	t.add(k, 0, 0, 0, id, a, b, 0)
 }
 
 func (t *tracer) publish() {
@@ -134,30 +159,33 @@ func (t *tracer) publish() {
 		return
 	}
 	n := t.published.Load()
-	old := t.ring[n%ringSize].Swap(&chunk{index: n, first: t.seq, events: t.buf})
+	old := t.ring[n%ringSize].Swap(&chunk{index: n, first: t.seq, events: t.buf, infos: t.infos})
 	t.published.Store(n + 1)
+	t.chunkNo++
 	t.seq += uint64(len(t.buf))
 	if old != nil && old.readers.Load() == 0 {
-		// Its stale Info pointers are overwritten as it refills; clearing them first would cost
-		// a write barrier per slot while the GC runs.
-		t.buf = old.events[:0]
+		// Its stale Info pointers are overwritten as it refills (those beyond the new fill stay
+		// until the next lap); clearing them first would cost a write barrier per slot while the
+		// GC marks.
+		t.buf, t.infos = old.events[:0], old.infos[:0]
 	} else {
-		t.buf = make([]event, 0, chunkSize)
+		t.buf, t.infos = make([]event, 0, chunkSize), make([]*Info, 0, chunkSize)
 	}
 }
 
-func (t *tracer) sched(in *Info, when int64) {
-	*t.next() = event{Kind: EvSchedule, ID: in.ID, A: when, Info: in}
+func (t *tracer) sched(h *Handle, when int64) {
+	h.traceSlot = t.addInfo(&h.Info, EvSchedule, 0, 0, when, 0)
+	h.traceChunk = t.chunkNo
 }
 
-func (t *tracer) created(in *Info) { *t.next() = event{Kind: EvCreate, ID: in.ID, Info: in} }
+func (t *tracer) created(in *Info) { t.addInfo(in, EvCreate, 0, 0, 0, 0) }
 
 func (t *tracer) watch(in *Info, fd int, dir uint8, add bool) {
 	k := EvUnwatch
 	if add {
 		k = EvWatch
 	}
-	*t.next() = event{Kind: k, ID: in.ID, Fd: int32(fd), Dir: dir, Info: in}
+	t.addInfo(in, k, dir, int32(fd), 0, 0)
 }
 
 // iterStart begins an iteration at the previous iteration's last clock reading: nothing but the
@@ -169,29 +197,43 @@ func (t *tracer) iterStart() {
 }
 
 func (t *tracer) polled(timeout time.Duration, nev int, spent time.Duration) {
-	*t.next() = event{Kind: EvPoll, A: int64(timeout), B: int64(spent), Fd: int32(nev), T: t.last}
+	t.add(EvPoll, 0, 0, int32(nev), 0, int64(timeout), int64(spent), t.last)
 }
 
 func (t *tracer) fdReady(id uint64, fd int, dir uint8) {
-	*t.next() = event{Kind: EvFdReady, ID: id, Fd: int32(fd), Dir: dir}
+	t.add(EvFdReady, dir, 0, int32(fd), id, 0, 0, 0)
 }
 
-func (t *tracer) timerDue(id uint64) { *t.next() = event{Kind: EvTimerDue, ID: id} }
+func (t *tracer) timerDue(id uint64) { t.add(EvTimerDue, 0, 0, 0, id, 0, 0, 0) }
 
+// runStart publishes the callback about to run: its Info first, then its start, which marks it
+// as running (Current reads them in the other order).
 func (t *tracer) runStart(h *Handle) {
+	if t.cur.Load() != &h.Info { // a task's step handle runs again and again: skip the store
+		t.cur.Store(&h.Info)
+	}
 	t.curStart.Store(int64(t.last))
-	t.cur.Store(h)
 }
 
 func (t *tracer) runEnd(h *Handle, now time.Duration) {
-	t.cur.Store(nil)
+	t.curStart.Store(-1)
 	t.last = now
 	t.ran++
-	*t.next() = event{Kind: EvRun, ID: h.ID, T: now, Info: &h.Info}
+	// A callback usually runs soon after it was scheduled: when its EvSchedule is in the same
+	// chunk, the EvRun refers to the same Info slot, which saves a pointer store (and its write
+	// barrier while the GC marks). The slot check makes a wrapped chunk number harmless.
+	if len(t.buf) == cap(t.buf) {
+		t.publish() // now, so that the check below and the event are about the same chunk
+	}
+	if s := h.traceSlot; h.traceChunk == t.chunkNo && s != 0 && int(s) <= len(t.infos) && t.infos[s-1] == &h.Info {
+		t.add(EvRun, 0, s, 0, h.ID, 0, 0, now)
+		return
+	}
+	t.addInfo(&h.Info, EvRun, 0, 0, 0, now)
 }
 
 func (t *tracer) iterEnd(ntodo int) {
-	*t.next() = event{Kind: EvIterEnd, A: int64(t.iter), B: int64(t.start), ID: uint64(ntodo), Fd: int32(t.ran), T: t.last}
+	t.add(EvIterEnd, 0, 0, int32(t.ran), uint64(ntodo), int64(t.iter), int64(t.start), t.last)
 	t.curIter.Store(t.iter)
 }
 
@@ -220,8 +262,12 @@ func (l *Loop) Events(cursor uint64, buf []Event) (events []Event, next uint64, 
 		}
 		for j := range c.events {
 			e := &c.events[j]
+			var in *Info
+			if e.info != 0 {
+				in = c.infos[e.info-1]
+			}
 			buf = append(buf, Event{Seq: c.first + uint64(j), Kind: e.Kind, Dir: e.Dir, Fd: e.Fd,
-				ID: e.ID, A: e.A, B: e.B, T: e.T, Info: e.Info})
+				ID: e.ID, A: e.A, B: e.B, T: e.T, Info: in})
 		}
 		c.readers.Add(-1)
 	}
@@ -238,15 +284,19 @@ type Callback struct {
 // Current returns the callback running now, if any. Goroutine-safe: it works while the loop is
 // stuck in a long callback, which is when it matters.
 func (l *Loop) Current() (Callback, bool) {
-	h := l.tr.cur.Load()
-	if h == nil {
+	// The loop stores cur before curStart when a callback starts and sets curStart to -1 when it
+	// ends. So if curStart reads the same non-negative value before and after cur, the Info read
+	// in between is that of a callback that started at that time and is (or was just) running.
+	start := l.tr.curStart.Load()
+	if start < 0 {
 		return Callback{}, false
 	}
-	since := time.Duration(l.tr.curStart.Load())
-	if l.tr.cur.Load() != h {
+	in := l.tr.cur.Load()
+	if in == nil || l.tr.curStart.Load() != start {
 		return Callback{}, false
 	}
-	return Callback{Info: &h.Info, Since: since, For: l.clock.trace() - since}, true
+	since := time.Duration(start)
+	return Callback{Info: in, Since: since, For: l.clock.trace() - since}, true
 }
 
 // Iterations returns how many iterations the loop has completed. Goroutine-safe.

@@ -43,6 +43,11 @@ func (l *Loop) RemoveReader(fd int) bool { return l.removeWatch(fd, pollRead) }
 func (l *Loop) RemoveWriter(fd int) bool { return l.removeWatch(fd, pollWrite) }
 
 func (l *Loop) addWatch(fd int, dir uint8, fn func(), opts []Opt) (*Handle, error) {
+	return l.addWatchNamed(fd, dir, fn, opts, "")
+}
+
+// addWatchNamed is addWatch with the handle named name (when not empty) before opts apply.
+func (l *Loop) addWatchNamed(fd int, dir uint8, fn func(), opts []Opt, name string) (*Handle, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
@@ -51,8 +56,9 @@ func (l *Loop) addWatch(fd int, dir uint8, fn func(), opts []Opt) (*Handle, erro
 		kind = KindWriter
 	}
 	h := &Handle{fn: fn, loop: l}
-	l.initInfo(&h.Info, kind, funcPC(fn), opts)
-	w := l.watchers[fd]
+	h.Name = name
+	l.initInfo(&h.Info, kind, callbackPC(fn), opts)
+	w := l.watchers.get(fd)
 	if w == nil {
 		w = &watcher{fd: fd}
 	}
@@ -69,7 +75,7 @@ func (l *Loop) addWatch(fd int, dir uint8, fn func(), opts []Opt) (*Handle, erro
 		(*prev).Cancel()
 	}
 	*prev = h
-	l.watchers[fd] = w
+	l.watchers.set(fd, w)
 	l.tr.watch(&h.Info, fd, dir, true)
 	return h, nil
 }
@@ -91,7 +97,7 @@ func (l *Loop) unwatch(fd int, dir uint8, deferred bool) bool {
 	if l.closed.Load() {
 		return false
 	}
-	w := l.watchers[fd]
+	w := l.watchers.get(fd)
 	if w == nil {
 		return false
 	}
@@ -123,8 +129,8 @@ func (l *Loop) sync(w *watcher) {
 		}
 		w.kernel = now
 	}
-	if now == 0 && l.watchers[w.fd] == w {
-		delete(l.watchers, w.fd)
+	if now == 0 && l.watchers.get(w.fd) == w {
+		l.watchers.del(w.fd)
 	}
 }
 
@@ -140,8 +146,80 @@ func (l *Loop) flush() {
 
 // fdClosed forgets fd's deferred registration: closing it removed it from the poller.
 func (l *Loop) fdClosed(fd int) {
-	if w := l.watchers[fd]; w != nil && w.interest() == 0 {
+	if w := l.watchers.get(fd); w != nil && w.interest() == 0 {
 		w.kernel = 0
-		delete(l.watchers, fd)
+		l.watchers.del(fd)
+	}
+}
+
+// fdTable maps watched fds to their watchers. Descriptors are small numbers, so it is a slice
+// indexed by fd (a map lookup per ready fd and per Sock* operation showed in profiles), with a
+// map for any fd beyond fdTableMax.
+type fdTable struct {
+	small []*watcher
+	big   map[int]*watcher
+	n     int
+}
+
+const fdTableMax = 1 << 16
+
+func (t *fdTable) len() int { return t.n }
+
+func (t *fdTable) get(fd int) *watcher {
+	if uint(fd) < uint(len(t.small)) {
+		return t.small[fd]
+	}
+	if uint(fd) < fdTableMax {
+		return nil
+	}
+	return t.big[fd]
+}
+
+// set records w for fd; w is never nil (del removes).
+func (t *fdTable) set(fd int, w *watcher) {
+	if uint(fd) < fdTableMax {
+		if fd >= len(t.small) {
+			t.small = append(t.small, make([]*watcher, max(fd+1, 2*len(t.small), 64)-len(t.small))...)
+		}
+		if t.small[fd] == nil {
+			t.n++
+		}
+		t.small[fd] = w
+		return
+	}
+	if t.big == nil {
+		t.big = make(map[int]*watcher)
+	}
+	if t.big[fd] == nil {
+		t.n++
+	}
+	t.big[fd] = w
+}
+
+func (t *fdTable) del(fd int) {
+	if uint(fd) < fdTableMax {
+		if uint(fd) < uint(len(t.small)) && t.small[fd] != nil {
+			t.small[fd] = nil
+			t.n--
+		}
+		return
+	}
+	if _, ok := t.big[fd]; ok {
+		delete(t.big, fd)
+		t.n--
+	}
+}
+
+// all yields every watcher with its fd; the loop body may delete entries.
+func (t *fdTable) all(yield func(int, *watcher) bool) {
+	for fd, w := range t.small {
+		if w != nil && !yield(fd, w) {
+			return
+		}
+	}
+	for fd, w := range t.big {
+		if !yield(fd, w) {
+			return
+		}
 	}
 }

@@ -85,7 +85,7 @@ func TestWatchReaderLevelTriggered(t *testing.T) {
 		if fires != 3 || afterRemove != 0 {
 			t.Errorf("reader fired %d times, then %d times after RemoveReader; want 3 and 0", fires, afterRemove)
 		}
-		if len(l.watchers) != 0 {
+		if l.watchers.len() != 0 {
 			t.Errorf("watchers left after RemoveReader: %v", l.watchers)
 		}
 	})
@@ -201,7 +201,7 @@ func TestWatchCancelledHandle(t *testing.T) {
 		if l.RemoveReader(a.fd) || l.RemoveReader(other.fd) {
 			t.Errorf("cancelled watchers were not removed by the loop")
 		}
-		if len(l.watchers) != 0 {
+		if l.watchers.len() != 0 {
 			t.Errorf("watchers left: %v", l.watchers)
 		}
 	})
@@ -215,7 +215,7 @@ func TestWatchBadFD(t *testing.T) {
 		if h, err := l.AddReader(fd, func() {}); err == nil {
 			t.Errorf("AddReader of a closed fd succeeded (%v), want an error", h)
 		}
-		if l.RemoveReader(fd) || len(l.watchers) != 0 {
+		if l.RemoveReader(fd) || l.watchers.len() != 0 {
 			t.Errorf("a failed AddReader left a watcher behind")
 		}
 	})
@@ -267,3 +267,31 @@ func TestWatchFDClosedWhileRegistered(t *testing.T) {
 		}
 	})
 }
+
+// TestCodePCs: callbackPC and donePC read a func value's code pointer without reflection; they
+// must agree with funcPC (reflection) for closures, functions and method values.
+func TestCodePCs(t *testing.T) {
+	var w watcher
+	x := 0
+	cbs := []func(){func() {}, func() { x++ }, t.Helper, w.reset, nil}
+	for i, fn := range cbs {
+		if fn == nil {
+			if callbackPC(fn) != 0 {
+				t.Errorf("callbackPC(nil) != 0")
+			}
+			continue
+		}
+		if got, want := callbackPC(fn), funcPC(fn); got != want {
+			t.Errorf("callback %d: callbackPC = %#x, funcPC = %#x", i, got, want)
+		}
+	}
+	dones := []func(*Future){func(*Future) {}, func(*Future) { x++ }, w.done}
+	for i, fn := range dones {
+		if got, want := donePC(fn), funcPC(fn); got != want {
+			t.Errorf("done callback %d: donePC = %#x, funcPC = %#x", i, got, want)
+		}
+	}
+}
+
+func (w *watcher) reset()       { w.readFires = 0 }
+func (w *watcher) done(*Future) { w.writeFires = 0 }
