@@ -9,8 +9,14 @@
 //     //line directive so every position reads In[n]:line:col (cells are spaced lineBlock lines
 //     apart in the interpreter's single file).
 //   - Imports are de-duplicated across cells; a package used without an import is imported.
-//   - A changed type or method (which yaegi silently ignores) rebuilds the interpreter and
-//     replays the other cells' declarations, with a notice.
+//   - yaegi binds callers to the definitions that existed when they were compiled: when a cell
+//     declares a name, the funcs of other cells that use it are compiled again (replay.go).
+//   - A changed type or method (which yaegi silently ignores), a method using a redefined name,
+//     or an import name now meaning another package rebuilds the interpreter and replays every
+//     cell's declarations, in dependency order, with a notice.
+//   - Compound top-level statements (loops, ifs, switches, blocks) run inside a func literal,
+//     because yaegi keeps top-level variables in its global frame; top-level defers run when
+//     the cell's code ends.
 //   - rewrite.go gives loops per-iteration variables, range over integers, min/max/clear, and
 //     guards go statements so a goroutine's panic is reported, not fatal.
 //   - Out[n] only for a trailing expression that is not a print call.

@@ -112,9 +112,16 @@ func mapPositions(msg string) (string, Pos) {
 // and the leading position moved into Pos.
 func compileError(kind ErrorKind, err error) *Error {
 	msg, pos := mapPositions(err.Error())
+	if m := importRE.FindStringSubmatch(msg); m != nil {
+		msg = m[1] + "cannot import " + strconv.Quote(m[2]) + ": the package is not available in notebook cells"
+	}
 	msg = strings.TrimPrefix(msg, pos.String()+": ")
 	return &Error{Kind: kind, Msg: msg, Pos: pos}
 }
+
+// importRE matches yaegi's error for an import that is in no symbol table (it then looks for
+// source in a GOPATH, which the kernel has none of).
+var importRE = regexp.MustCompile(`^(.*?)import "([^"]+)" error: unable to find source related to: .*$`)
 
 // panicLineRE matches the lines yaegi writes to stderr for each interpreted frame a panic unwinds:
 // "300002:6: panic: main.inner(...)".
@@ -130,8 +137,15 @@ func parsePanicLine(line string) (Frame, bool) {
 	c, _ := strconv.Atoi(sm[2])
 	p, _ := posOf(l, c)
 	fn := strings.TrimPrefix(sm[3], "main.")
-	if fn == "main" || strings.HasPrefix(fn, "main.func") || fn == "func" {
-		fn = "cell"
+	switch {
+	case fn == "main" || strings.HasPrefix(fn, "main.func") || fn == "func":
+		fn = "cell" // the cell's own code, or a compound statement of it (run as a func literal)
+	case strings.HasPrefix(fn, "func"):
+		fn = "func literal"
+	default:
+		if i := strings.Index(fn, ".func"); i > 0 {
+			fn = fn[:i] + " (func literal)"
+		}
 	}
 	return Frame{Func: fn, Pos: p}, true
 }

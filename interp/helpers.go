@@ -41,6 +41,8 @@ func __lb_max[T any](x T, ys ...T) T {
 	return x
 }
 
+func __lb_same[T any](x T) T { return x }
+
 var co *loop.Co
 var L *loop.Loop
 `
@@ -53,8 +55,9 @@ func (s *Session) helperSymbols() map[string]map[string]reflect.Value {
 			"Out":     reflect.ValueOf(s.out),
 			"GoStart": reflect.ValueOf(s.goStart),
 			"GoEnter": reflect.ValueOf(s.goEnter),
-			"At":      reflect.ValueOf(func(line int) { s.atLine = line }),
+			"At":      reflect.ValueOf(func(line int) { s.atLine.Store(int64(line)) }),
 			"GoEnd":   reflect.ValueOf(s.goEnd),
+			"Defer":   reflect.ValueOf(func(fn func()) { s.defers = append(s.defers, fn) }),
 		},
 	}
 }

@@ -23,6 +23,36 @@ type rewriter struct {
 	shadowed func(name string) bool
 	// ints holds names known to be integers: the cell's own declarations and integer globals.
 	ints map[string]bool
+	// intFields and intFuncs hold struct fields and funcs (declared in any cell) whose type or
+	// single result is an integer: `range p.N` and `range count()` are ranges over integers.
+	intFields, intFuncs map[string]bool
+	// intTypes holds the named types (of any cell) whose underlying type is an integer.
+	intTypes map[string]bool
+	// funcs holds the names of funcs (of any cell): ranging over one is ranging over an
+	// iterator, which yaegi cannot do.
+	funcs map[string]bool
+	// consts holds the names of constants (of this cell, and globals that cannot be set).
+	consts map[string]bool
+	// assumeInt makes a range over an expression of unknown type a range over an integer:
+	// the session's second attempt when the first one made yaegi's compiler fail.
+	assumeInt bool
+	// ambiguous counts the ranges whose type the rewriter could not tell (see assumeInt);
+	// firstAmbiguous is the first one.
+	ambiguous      int
+	firstAmbiguous ast.Expr
+	// unsupported is the first construct found that the interpreter cannot run, if any.
+	unsupported *rewriteError
+	// fset turns positions into lines.
+	fset *token.FileSet
+	// cellLevel is true while rewriting a cell's own top-level code (not a func's body): a
+	// defer there runs when the cell's code ends.
+	cellLevel bool
+}
+
+// rewriteError is a construct the rewriter knows the interpreter cannot run.
+type rewriteError struct {
+	pos token.Pos
+	msg string
 }
 
 func (rw *rewriter) fresh(base string) string {
@@ -73,7 +103,7 @@ func (rw *rewriter) stmt(s ast.Stmt, loops *loopInfo) ast.Stmt {
 				if len(l.copyBack) == 0 {
 					return s
 				}
-				return &ast.BlockStmt{List: append(append([]ast.Stmt{}, l.copyBack...), s)}
+				return &ast.BlockStmt{Lbrace: s.TokPos, List: append(append([]ast.Stmt{}, l.copyBack...), s)}
 			}
 		}
 		return s
@@ -107,6 +137,9 @@ func (rw *rewriter) stmt(s ast.Stmt, loops *loopInfo) ast.Stmt {
 		rw.exprs(s.Results)
 	case *ast.DeferStmt:
 		s.Call = rw.expr(s.Call).(*ast.CallExpr)
+		if rw.cellLevel {
+			return rw.cellDefer(s)
+		}
 	case *ast.SendStmt:
 		s.Chan, s.Value = rw.expr(s.Chan), rw.expr(s.Value)
 	case *ast.IncDecStmt:
@@ -160,9 +193,17 @@ func (rw *rewriter) genDecl(d ast.Decl) {
 		}
 	case *ast.FuncDecl:
 		if d.Body != nil {
-			d.Body.List = rw.rewriteBody(d.Body.List)
+			d.Body.List = rw.funcBody(d.Body.List)
 		}
 	}
+}
+
+// funcBody rewrites the body of a func declaration or literal.
+func (rw *rewriter) funcBody(list []ast.Stmt) []ast.Stmt {
+	saved := rw.cellLevel
+	rw.cellLevel = false
+	defer func() { rw.cellLevel = saved }()
+	return rw.rewriteBody(list)
 }
 
 // forStmt makes the variables a three-clause loop declares per-iteration, as Go 1.22 does:
@@ -252,8 +293,25 @@ func (rw *rewriter) rangeStmt(s *ast.RangeStmt, label string, loops *loopInfo) a
 	s.X = rw.expr(s.X)
 	info := &loopInfo{label: label, parent: loops}
 	rw.block(s.Body, info)
-	if s.Value == nil && rw.isInt(s.X) {
-		return rw.rangeInt(s)
+	if rw.isFunc(s.X) {
+		if rw.unsupported == nil {
+			rw.unsupported = &rewriteError{s.Pos(), "range over a function (an iterator) is not supported by the interpreter: call the function with a yield func instead"}
+		}
+		return s
+	}
+	if s.Value == nil {
+		if rw.isInt(s.X) {
+			return rw.rangeInt(s)
+		}
+		if !rw.notInt(s.X) {
+			if rw.ambiguous == 0 {
+				rw.firstAmbiguous = s.X
+			}
+			rw.ambiguous++
+			if rw.assumeInt {
+				return rw.rangeInt(s)
+			}
+		}
 	}
 	if s.Tok != token.DEFINE {
 		return s
@@ -295,7 +353,7 @@ func (rw *rewriter) rangeInt(s *ast.RangeStmt) ast.Stmt {
 			loop.Body.List = append([]ast.Stmt{assign(id.Name, ast.NewIdent(i))}, loop.Body.List...)
 		}
 	}
-	return &ast.BlockStmt{List: []ast.Stmt{define(n, s.X), loop}}
+	return &ast.BlockStmt{Lbrace: s.For, List: []ast.Stmt{define(n, s.X), loop}}
 }
 
 // goStmt guards a goroutine the cell starts, so that its panic is reported in the cell that
@@ -314,13 +372,7 @@ func (rw *rewriter) goStmt(s *ast.GoStmt, loops *loopInfo) ast.Stmt {
 		s.Call = call
 		return s // go println(x): a builtin cannot be a value
 	}
-	var lhs, rhs, args []ast.Expr
-	fn := rw.fresh("gf")
-	lhs, rhs = append(lhs, ast.NewIdent(fn)), append(rhs, call.Fun)
-	for _, a := range call.Args {
-		v := rw.fresh("ga")
-		lhs, rhs, args = append(lhs, ast.NewIdent(v)), append(rhs, a), append(args, ast.NewIdent(v))
-	}
+	pre, later := rw.capture(call, "g")
 	tok := rw.fresh("go")
 	recoverCall := &ast.CallExpr{Fun: ast.NewIdent("recover")}
 	guard := &ast.DeferStmt{Call: &ast.CallExpr{Fun: &ast.FuncLit{
@@ -330,13 +382,12 @@ func (rw *rewriter) goStmt(s *ast.GoStmt, loops *loopInfo) ast.Stmt {
 	body := &ast.BlockStmt{List: []ast.Stmt{
 		guard,
 		&ast.ExprStmt{X: helperCall("GoEnter", ast.NewIdent(tok))},
-		&ast.ExprStmt{X: &ast.CallExpr{Fun: ast.NewIdent(fn), Args: args, Ellipsis: call.Ellipsis}},
+		&ast.ExprStmt{X: later},
 	}}
-	return &ast.BlockStmt{List: []ast.Stmt{
-		&ast.AssignStmt{Lhs: lhs, Tok: token.DEFINE, Rhs: rhs},
+	return &ast.BlockStmt{Lbrace: s.Go, List: append(pre,
 		define(tok, helperCall("GoStart")),
-		&ast.GoStmt{Call: &ast.CallExpr{Fun: &ast.FuncLit{Type: &ast.FuncType{Params: &ast.FieldList{}}, Body: body}}},
-	}}
+		&ast.GoStmt{Go: s.Go, Call: &ast.CallExpr{Fun: &ast.FuncLit{Type: &ast.FuncType{Params: &ast.FieldList{}}, Body: body}}},
+	)}
 }
 
 // builtins that can be started with go but are not values.
@@ -361,7 +412,7 @@ func (rw *rewriter) expr(e ast.Expr) ast.Expr {
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
-			n.Body.List = rw.rewriteBody(n.Body.List)
+			n.Body.List = rw.funcBody(n.Body.List)
 			return false
 		case *ast.CallExpr:
 			for i, a := range n.Args {
@@ -373,6 +424,10 @@ func (rw *rewriter) expr(e ast.Expr) ast.Expr {
 				switch id.Name {
 				case "min", "max":
 					id.Name = "__lb_" + id.Name
+					if len(n.Args) == 1 && n.Ellipsis == token.NoPos {
+						// yaegi's compiler fails on an empty variadic of a generic func.
+						id.Name = "__lb_same"
+					}
 				case "clear":
 					n.Fun = &ast.SelectorExpr{X: ast.NewIdent(helperPkg), Sel: ast.NewIdent("Clear")}
 				}
@@ -403,9 +458,55 @@ func (rw *rewriter) isInt(e ast.Expr) bool {
 			return rw.isInt(e.X)
 		}
 	case *ast.CallExpr:
-		if id, ok := e.Fun.(*ast.Ident); ok && !rw.shadowed(id.Name) {
-			return id.Name == "len" || id.Name == "cap" || intTypes[id.Name]
+		if id, ok := e.Fun.(*ast.Ident); ok {
+			if rw.intFuncs[id.Name] || rw.intTypes[id.Name] {
+				return true
+			}
+			if !rw.shadowed(id.Name) {
+				return id.Name == "len" || id.Name == "cap" || intTypes[id.Name]
+			}
 		}
+	case *ast.SelectorExpr:
+		return rw.intFields[e.Sel.Name]
+	}
+	return false
+}
+
+// notInt reports whether an expression is surely not an integer (a composite literal, a
+// string, a make or append call, a conversion to a slice), so ranging over it needs no rewrite.
+func (rw *rewriter) notInt(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.CompositeLit:
+		return true
+	case *ast.BasicLit:
+		return e.Kind == token.STRING
+	case *ast.ParenExpr:
+		return rw.notInt(e.X)
+	case *ast.CallExpr:
+		switch fn := e.Fun.(type) {
+		case *ast.Ident:
+			return (fn.Name == "make" || fn.Name == "append") && !rw.shadowed(fn.Name)
+		case *ast.ArrayType, *ast.MapType, *ast.ChanType:
+			return true
+		}
+	case *ast.SliceExpr:
+		return true
+	case *ast.UnaryExpr:
+		return e.Op == token.ARROW
+	}
+	return false
+}
+
+// isFunc reports whether an expression is surely a function: a literal or a func declared in
+// a cell (ranging over it is ranging over an iterator).
+func (rw *rewriter) isFunc(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.FuncLit:
+		return true
+	case *ast.Ident:
+		return rw.funcs[e.Name]
+	case *ast.ParenExpr:
+		return rw.isFunc(e.X)
 	}
 	return false
 }
@@ -428,9 +529,38 @@ func (rw *rewriter) learnInts(root ast.Node) {
 					}
 				}
 			}
+		case *ast.TypeSpec:
+			if id, ok := n.Type.(*ast.Ident); ok && (intTypes[id.Name] || rw.intTypes[id.Name]) {
+				rw.intTypes[n.Name.Name] = true
+			}
+		case *ast.FuncDecl:
+			if n.Recv == nil {
+				rw.funcs[n.Name.Name] = true
+			}
+			if r := n.Type.Results; r != nil && len(r.List) == 1 && len(r.List[0].Names) <= 1 {
+				if id, ok := r.List[0].Type.(*ast.Ident); ok && (intTypes[id.Name] || rw.intTypes[id.Name]) {
+					rw.intFuncs[n.Name.Name] = true
+				}
+			}
+		case *ast.StructType:
+			for _, f := range n.Fields.List {
+				if id, ok := f.Type.(*ast.Ident); ok && (intTypes[id.Name] || rw.intTypes[id.Name]) {
+					for _, name := range f.Names {
+						rw.intFields[name.Name] = true
+					}
+				}
+			}
+		case *ast.GenDecl:
+			if n.Tok == token.CONST {
+				for _, spec := range n.Specs {
+					for _, id := range spec.(*ast.ValueSpec).Names {
+						rw.consts[id.Name] = true
+					}
+				}
+			}
 		case *ast.ValueSpec:
 			typed := false
-			if id, ok := n.Type.(*ast.Ident); ok && intTypes[id.Name] {
+			if id, ok := n.Type.(*ast.Ident); ok && (intTypes[id.Name] || rw.intTypes[id.Name]) {
 				typed = true
 			}
 			for i, id := range n.Names {
@@ -439,7 +569,7 @@ func (rw *rewriter) learnInts(root ast.Node) {
 				}
 			}
 		case *ast.Field:
-			if id, ok := n.Type.(*ast.Ident); ok && intTypes[id.Name] {
+			if id, ok := n.Type.(*ast.Ident); ok && (intTypes[id.Name] || rw.intTypes[id.Name]) {
 				for _, name := range n.Names {
 					rw.ints[name.Name] = true
 				}
@@ -474,4 +604,179 @@ func assign(name string, value ast.Expr) ast.Stmt {
 
 func helperCall(fn string, args ...ast.Expr) *ast.CallExpr {
 	return &ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent(helperPkg), Sel: ast.NewIdent(fn)}, Args: args}
+}
+
+// capture evaluates a call's function and arguments now and returns the statements that do so
+// and a call of the captured values, for a go or defer statement: Go evaluates them at the
+// statement, the call happens later. A builtin cannot be a value, so only its arguments are
+// captured.
+func (rw *rewriter) capture(call *ast.CallExpr, prefix string) (pre []ast.Stmt, later *ast.CallExpr) {
+	var lhs, rhs, args []ast.Expr
+	fun := call.Fun
+	_, lit := call.Fun.(*ast.FuncLit)
+	if id, ok := call.Fun.(*ast.Ident); !lit && (!ok || !builtins[id.Name] || rw.shadowed(id.Name)) {
+		// A func literal is not captured: making it later makes the same closure, and a
+		// literal called directly avoids yaegi's call through reflection, which races when
+		// goroutines run the same closure.
+
+		fn := rw.fresh(prefix + "f")
+		lhs, rhs = append(lhs, ast.NewIdent(fn)), append(rhs, call.Fun)
+		fun = ast.NewIdent(fn)
+	}
+	for i, a := range call.Args {
+		if i == 0 && isTypeArg(call) {
+			args = append(args, a) // make([]T, n), new(T): the first argument is a type
+			continue
+		}
+		if rw.constant(a) {
+			// An untyped constant keeps its value and takes the parameter's type at the call;
+			// captured in a variable it would take its default type (nil has none).
+			args = append(args, a)
+			continue
+		}
+		v := rw.fresh(prefix + "a")
+		lhs, rhs, args = append(lhs, ast.NewIdent(v)), append(rhs, a), append(args, ast.NewIdent(v))
+	}
+	if len(lhs) > 0 {
+		pre = append(pre, &ast.AssignStmt{Lhs: lhs, Tok: token.DEFINE, Rhs: rhs})
+	}
+	return pre, &ast.CallExpr{Fun: fun, Args: args, Ellipsis: call.Ellipsis}
+}
+
+// isTypeArg reports whether a builtin call's first argument is a type (make, new).
+func isTypeArg(call *ast.CallExpr) bool {
+	id, ok := call.Fun.(*ast.Ident)
+	return ok && (id.Name == "make" || id.Name == "new")
+}
+
+// cellDefer turns a defer in a cell's top-level code into a registration with the session,
+// which runs the deferred calls, last first, when the cell's code ends (also after a panic):
+//
+//	defer f(a)
+//
+// becomes
+//
+//	{ __df1, __da2 := f, a; __lb.Defer(func() { __df1(__da2) }) }
+//
+// yaegi runs the cell's statements in its global frame, whose deferred calls are never cleared:
+// they would run again at the end of every later cell.
+func (rw *rewriter) cellDefer(s *ast.DeferStmt) ast.Stmt {
+	pre, later := rw.capture(s.Call, "d")
+	fn := &ast.FuncLit{
+		Type: &ast.FuncType{Func: s.Pos(), Params: &ast.FieldList{}},
+		Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ExprStmt{X: later}}},
+	}
+	reg := &ast.ExprStmt{X: helperCall("Defer", closureValue(fn))}
+	return &ast.BlockStmt{Lbrace: s.Pos(), List: append(pre, reg)}
+}
+
+// wrapCompound runs each compound statement of a cell's top-level code (a loop, an if, a switch,
+// a block) inside a func literal called at once:
+//
+//	for i := 0; i < 3; i++ { … }
+//
+// becomes
+//
+//	func() { for i := 0; i < 3; i++ { … } }()
+//
+// yaegi runs top-level statements in its global frame, where every variable, even one declared
+// inside a loop body, is a single global: closures made in the loop all saw the last iteration,
+// `i := i` misbehaved, and some closures crashed the interpreter ("index out of range [-1]").
+// Inside a function the variables are the function's own. Names declared at the top level
+// itself (x := 1) stay globals of the notebook, as they must.
+func wrapCompound(list []ast.Stmt) []ast.Stmt {
+	for i, st := range list {
+		switch st.(type) {
+		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt,
+			*ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
+			lit := &ast.FuncLit{
+				Type: &ast.FuncType{Func: st.Pos(), Params: &ast.FieldList{}},
+				Body: &ast.BlockStmt{Lbrace: st.Pos(), List: []ast.Stmt{st}},
+			}
+			list[i] = &ast.ExprStmt{X: &ast.CallExpr{Fun: lit, Lparen: st.Pos(), Rparen: st.Pos()}}
+		}
+	}
+	return list
+}
+
+// fileLine returns the interpreter line and column of a position.
+func (rw *rewriter) fileLine(pos token.Pos) (int, int) {
+	if rw.fset == nil || !pos.IsValid() {
+		return 0, 0
+	}
+	p := rw.fset.Position(pos)
+	return p.Line, p.Column
+}
+
+// constant reports whether an expression is a constant (or nil): literals, named constants and
+// operations on them.
+func (rw *rewriter) constant(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		return true
+	case *ast.Ident:
+		return rw.consts[e.Name] || ((e.Name == "nil" || e.Name == "true" || e.Name == "false") && !rw.shadowed(e.Name))
+	case *ast.ParenExpr:
+		return rw.constant(e.X)
+	case *ast.UnaryExpr:
+		return e.Op != token.AND && e.Op != token.ARROW && rw.constant(e.X)
+	case *ast.BinaryExpr:
+		return rw.constant(e.X) && rw.constant(e.Y)
+	}
+	return false
+}
+
+// fillPositions gives the nodes the rewrites made (which have no position) the position of the
+// user's code they stand for: the last position before them in the tree. yaegi reports the
+// position of whatever node is running when a panic unwinds a frame; a node without one made
+// that frame's position empty.
+func fillPositions(root ast.Node) {
+	last := token.NoPos
+	fix := func(p *token.Pos) {
+		if p.IsValid() {
+			last = *p
+		} else {
+			*p = last
+		}
+	}
+	ast.Inspect(root, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Ident:
+			fix(&n.NamePos)
+		case *ast.BasicLit:
+			fix(&n.ValuePos)
+		case *ast.BlockStmt:
+			fix(&n.Lbrace)
+		case *ast.AssignStmt:
+			if n.TokPos.IsValid() {
+				last = n.TokPos
+			} else if len(n.Lhs) > 0 && n.Lhs[0].Pos().IsValid() {
+				n.TokPos = n.Lhs[0].Pos()
+			} else {
+				n.TokPos = last
+			}
+		case *ast.CallExpr:
+			fix(&n.Lparen)
+			if !n.Rparen.IsValid() {
+				n.Rparen = n.Lparen
+			}
+		case *ast.FuncType:
+			fix(&n.Func)
+		case *ast.ForStmt:
+			fix(&n.For)
+		case *ast.IncDecStmt:
+			fix(&n.TokPos)
+		case *ast.BinaryExpr:
+			fix(&n.OpPos)
+		case *ast.ReturnStmt:
+			fix(&n.Return)
+		case *ast.GoStmt:
+			fix(&n.Go)
+		case *ast.DeferStmt:
+			fix(&n.Defer)
+		case *ast.SelectorExpr:
+			// its parts carry the positions
+		}
+		return true
+	})
 }

@@ -12,12 +12,15 @@ import (
 	"go/scanner"
 	"go/token"
 	"io"
+	"maps"
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	_ "unsafe" // for go:linkname
 
@@ -75,13 +78,18 @@ type Session struct {
 
 	outVals []any
 	hasOut  bool
-	atLine  int // interpreter line of the top-level statement running (see markLines)
+	atLine  atomic.Int64 // interpreter line of the top-level statement running (see markLines); read by the kernel's monitor
 
 	stderr    *panicFilter
 	gor       goroutines
-	stopped   atomic.Bool // Interrupt stopped the interpreter's execution
-	executing atomic.Bool // a cell is inside yaegi's Execute
-	next      int         // fresh-name counter for the rewrites, kept across cells
+	stopMu    sync.Mutex      // held by Interrupt, by the re-priming after it and when yi changes
+	stopped   atomic.Bool     // Interrupt stopped the interpreter's execution
+	executing atomic.Bool     // a cell is inside yaegi's Execute
+	next      int             // fresh-name counter for the rewrites, kept across cells
+	facts     facts           // what the rewrites know about earlier cells' declarations
+	assumeInt bool            // the rewrites take ranges over unknown types as ranges over integers
+	defers    []func()        // calls deferred by the running cell's top-level code, last first
+	names     map[string]bool // every name a cell that compiled declared (funcs and types too)
 }
 
 // entry is a cell run kept for replay: its declarations, with positions.
@@ -105,6 +113,8 @@ func New(opts Options) (*Session, error) {
 		opts:    opts,
 		history: map[string]entry{},
 		gor:     goroutines{owners: map[int]loop.Owner{}, byG: map[int64]loop.Owner{}},
+		facts:   newFacts(),
+		names:   map[string]bool{},
 	}
 	s.stderr = &panicFilter{w: opts.Stderr}
 	s.known = knownPackages(opts.Exports)
@@ -128,7 +138,9 @@ func (s *Session) reset() error {
 			return fmt.Errorf("interp: setting up the interpreter: %w", err)
 		}
 	}
+	s.stopMu.Lock()
 	s.yi = yi
+	s.stopMu.Unlock()
 	s.imports = map[string]string{helperPkg: helperPath, "loop": "loop"}
 	s.shapes = map[string]string{}
 	s.failed = map[string]int{}
@@ -170,20 +182,24 @@ func (s *Session) prime() {
 // cell's task was not enough; afterwards it must cancel what cells own, since their callbacks
 // are dead (yaegi makes them return zero values).
 func (s *Session) Interrupt() bool {
-	if s.stopped.Swap(true) {
-		return s.executing.Load()
+	// stopMu orders yaegi's stop with the re-priming after it (both touch the interpreter's
+	// done channel) and with a rebuild replacing the interpreter.
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	if !s.stopped.Swap(true) {
+		yaegiStop(s.yi)
 	}
-	yaegiStop(s.yi)
 	return s.executing.Load()
 }
 
 // Line reports the cell position of the top-level statement running now, for the loop's site
-// hook (call it on the loop goroutine). ok is false outside a cell's top-level code.
+// hook and the kernel's watchdog (goroutine-safe). ok is false outside a cell's top-level code.
 func (s *Session) Line() (count, line int, ok bool) {
-	if !s.executing.Load() || s.atLine == 0 {
+	at := int(s.atLine.Load())
+	if !s.executing.Load() || at == 0 {
 		return 0, 0, false
 	}
-	p, ok := posOf(s.atLine, 0)
+	p, ok := posOf(at, 0)
 	return p.Count, p.Line, ok
 }
 
@@ -194,9 +210,22 @@ func (s *Session) Executing() bool { return s.executing.Load() }
 // so that the cell can await at top level and what it schedules runs on the shared loop.
 func (s *Session) Execute(co *loop.Co, c Cell) (res Result) {
 	defer func() {
-		if s.stopped.Load() {
+		// The pipeline around yaegi must not take the kernel down with it: a panic here is a
+		// bug of the session or of yaegi outside the guarded calls, reported as such.
+		if r := recover(); r != nil {
+			res.Value = nil
+			res.Err = &Error{Kind: InternalError, Msg: fmt.Sprintf("internal interpreter error: %v", r)}
+		}
+	}()
+	defer func() {
+		s.stopMu.Lock()
+		stopped := s.stopped.Load()
+		if stopped {
 			s.stopped.Store(false)
 			s.prime()
+		}
+		s.stopMu.Unlock()
+		if stopped {
 			if res.Err == nil {
 				res.Err = &Error{Kind: Interrupted, Msg: "interrupted"}
 			} else if res.Err.Kind == Panic || res.Err.Kind == CancelledError {
@@ -210,23 +239,44 @@ func (s *Session) Execute(co *loop.Co, c Cell) (res Result) {
 	}
 	res.Notices = p.notices
 	if p.rebuild {
-		if err := s.rebuild(c.ID, p.declared, p.shapes); err != nil {
-			return Result{Err: &Error{Kind: InternalError, Msg: err.Error()}}
+		notice, err := s.rebuild(c, p)
+		if notice != "" {
+			res.Notices = append(res.Notices, notice)
 		}
-		res.Notices = append(res.Notices, s.replayNotice(c.ID, p.rebuildWhy))
-		// The fresh interpreter has only the replayed imports: prepare again against it.
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		// The fresh interpreter has the cell's declarations already: prepare again against it
+		// for the statements, keeping only the imports they need.
 		p, errc = s.prepare(c)
 		if errc != nil {
 			res.Err = errc
 			return res
 		}
+		p.file.Decls = importsOnly(p.file.Decls)
+		p.dependants = nil
 	}
-	if len(p.file.Decls) > 0 {
-		if err := s.run(p.file, c); err != nil {
-			s.noteFailed(p, c)
-			res.Err = err
-			return res
+	err := s.runDecls(p, c)
+	if err != nil && err.Kind == InternalError && p.declRW.ambiguous > 0 {
+		// As for statements below: a func ranges over something of unknown type.
+		s.assumeInt = true
+		p2, e := s.prepare(c)
+		s.assumeInt = false
+		if e == nil {
+			p2.file.Decls = slices.DeleteFunc(p2.file.Decls, func(d ast.Decl) bool { // imported already
+				g, ok := d.(*ast.GenDecl)
+				return ok && g.Tok == token.IMPORT
+			})
+			if err2 := s.runDecls(p2, c); err2 == nil {
+				p, err = p2, nil
+			}
 		}
+	}
+	if err != nil {
+		s.noteFailed(p, c)
+		res.Err = s.retryRanges(err, p.declRW)
+		return res
 	}
 	for name, sh := range p.shapes {
 		s.shapes[name] = sh
@@ -236,14 +286,97 @@ func (s *Session) Execute(co *loop.Co, c Cell) (res Result) {
 	} else {
 		delete(s.history, c.ID)
 	}
+	s.facts.learn(p.declRW)
 	for _, name := range p.declared {
-		delete(s.failed, name)
+		if !slices.Contains(p.stmtDeclared, name) {
+			delete(s.failed, name)
+			s.names[name] = true
+		}
 	}
 	s.setGlobals(co)
-	if len(p.stmts.List) == 0 {
-		return res
+	if len(p.stmts.List) > 0 {
+		res.Value, res.Err = s.runStmts(p, c)
+		if res.Err != nil && res.Err.Kind == InternalError && p.stmtRW.ambiguous > 0 && !s.assumeInt {
+			// yaegi's compiler failed, and the cell ranges over something whose type the
+			// rewriter could not tell: try again taking it for an integer.
+			s.assumeInt = true
+			p.stmts = nil
+			e := s.prepareStmts(c, p)
+			s.assumeInt = false
+			first := res.Err
+			if e == nil {
+				res.Value, res.Err = s.runStmts(p, c)
+			}
+			if e != nil || (res.Err != nil && res.Err.Kind == CompileError) {
+				// Taking it for an integer did not compile either: explain the first failure.
+				res.Err = s.retryRanges(first, p.stmtRW)
+			}
+		}
 	}
-	s.outVals, s.hasOut, s.atLine = nil, false, 0
+	if res.Err == nil || res.Err.Kind != CompileError {
+		for _, name := range p.stmtDeclared {
+			delete(s.failed, name)
+			s.names[name] = true
+		}
+		s.facts.learn(p.stmtRW)
+		// The cell's names are defined now (also when its statements panicked): funcs of other
+		// cells that use them are compiled again.
+		res.Notices = append(res.Notices, s.recompileDependants(p)...)
+	}
+	return res
+}
+
+// runDecls compiles and runs a cell's declaration file: its imports first, so that a failure in
+// the rest does not leave an import half done (yaegi would refuse it the next time).
+func (s *Session) runDecls(p *prepared, c Cell) *Error {
+	imports := importsOnly(p.file.Decls)
+	var rest []ast.Decl
+	for _, d := range p.file.Decls {
+		if g, ok := d.(*ast.GenDecl); !ok || g.Tok != token.IMPORT {
+			rest = append(rest, d)
+		}
+	}
+	if len(imports) > 0 {
+		if err := s.run(&ast.File{Name: p.file.Name, Package: p.file.Package, Decls: imports}, c); err != nil {
+			return err
+		}
+	}
+	if len(rest) > 0 {
+		return s.run(&ast.File{Name: p.file.Name, Package: p.file.Package, Decls: rest}, c)
+	}
+	return nil
+}
+
+// importsOnly returns the import declarations of decls (they come first in a Go file).
+func importsOnly(decls []ast.Decl) []ast.Decl {
+	var out []ast.Decl
+	for _, d := range decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// retryRanges explains an internal compiler failure in a cell that ranges over something whose
+// type the rewriter could not tell.
+func (s *Session) retryRanges(e *Error, rw *rewriter) *Error {
+	if e == nil || e.Kind != InternalError || rw == nil || rw.ambiguous == 0 || !strings.Contains(e.Msg, "nil type") {
+		return e
+	}
+	var b strings.Builder
+	printer.Fprint(&b, token.NewFileSet(), rw.firstAmbiguous)
+	pos, _ := posOf(rw.fileLine(rw.firstAmbiguous.Pos()))
+	x := b.String()
+	return &Error{Kind: UnsupportedError, Pos: pos, Msg: fmt.Sprintf("cannot range over %s: the interpreter cannot tell its type. If it is an integer, write range int(%s) or a counting loop; if it is a function (an iterator, such as strings.Lines), call it with a yield func instead: the interpreter cannot range over functions", x, x)}
+}
+
+// runStmts compiles and runs a cell's statements, then the calls its top-level code deferred,
+// and returns its Out[n].
+func (s *Session) runStmts(p *prepared, c Cell) (display.Bundle, *Error) {
+	s.outVals, s.hasOut = nil, false
+	s.atLine.Store(0)
+	s.defers = nil
 	err := s.run(p.stmts, c)
 	if err != nil && p.wrapped && err.Kind == CompileError && isVoidUse(err.Msg) {
 		// The trailing call returns nothing: run it as a plain statement.
@@ -251,23 +384,53 @@ func (s *Session) Execute(co *loop.Co, c Cell) (res Result) {
 		last.X = last.X.(*ast.CallExpr).Args[0]
 		err = s.run(p.stmts, c)
 	}
+	if derr := s.runDefers(); err == nil {
+		err = derr
+	}
 	if err != nil {
 		if err.Kind == CompileError {
 			s.noteFailed(p, c)
 		}
-		res.Err = err
-		return res
+		return nil, err
 	}
 	if s.hasOut {
-		res.Value = formatValue(s.outVals)
+		return formatValue(s.outVals), nil
 	}
-	return res
+	return nil, nil
+}
+
+// runDefers runs the calls the cell's top-level code deferred, last first, each under recover;
+// the first panic is the cell's error (a deferred call cannot recover the cell's panic: there
+// is no Go frame it could recover in).
+func (s *Session) runDefers() *Error {
+	var first *Error
+	for len(s.defers) > 0 {
+		fn := s.defers[len(s.defers)-1]
+		s.defers = s.defers[:len(s.defers)-1]
+		if e := s.callDeferred(fn); e != nil && first == nil {
+			first = e
+		}
+	}
+	return first
+}
+
+func (s *Session) callDeferred(fn func()) (e *Error) {
+	s.takeFrames()
+	defer func() {
+		if r := recover(); r != nil {
+			e = s.panicError(r)
+		}
+	}()
+	s.executing.Store(true)
+	defer s.executing.Store(false)
+	fn()
+	return nil
 }
 
 // setGlobals points co and L at the running cell's task and the shared loop, unless a cell
 // redeclared them.
 func (s *Session) setGlobals(co *loop.Co) {
-	g := s.yi.Globals()
+	g := s.globals()
 	set := func(name string, v any) {
 		if gv, ok := g[name]; ok && gv.CanSet() && reflect.TypeOf(v).AssignableTo(gv.Type()) {
 			gv.Set(reflect.ValueOf(v))
@@ -306,19 +469,24 @@ func (s *Session) compile(n ast.Node) (prog *yaegi.Program, e *Error) {
 			msg = strings.TrimPrefix(msg, pos.String()+": ")
 			e = &Error{Kind: InternalError, Pos: pos, Msg: "internal interpreter error: " + msg}
 			if strings.Contains(msg, "nil type") {
-				e.Msg += " (the interpreter cannot compile this; a range over an integer whose type it cannot tell, or over a function, does this: write the loop with a counter)"
+				e.Msg += " (yaegi's compiler failed on this code)"
+			}
+		}
+	}()
+	defer func() {
+		// yaegi reports an undefined name in top-level code as "constant definition loop", and
+		// some undefined names make its compiler panic: name the identifier, where it is.
+		if e != nil && (e.Kind == InternalError || strings.Contains(e.Msg, "constant definition loop")) {
+			if id := s.undefinedIdent(n); id != nil {
+				pos := s.yi.FileSet().Position(id.Pos())
+				p, _ := posOf(pos.Line, pos.Column)
+				e = &Error{Kind: CompileError, Pos: p, Msg: "undefined: " + id.Name}
 			}
 		}
 	}()
 	prog, err := s.yi.CompileAST(n)
 	if err != nil {
-		ce := compileError(CompileError, err)
-		if strings.Contains(ce.Msg, "constant definition loop") {
-			if name := s.undefinedName(n); name != "" {
-				ce.Msg = "undefined: " + name
-			}
-		}
-		return nil, ce
+		return nil, compileError(CompileError, err)
 	}
 	return prog, nil
 }
@@ -339,13 +507,22 @@ func (s *Session) panicError(v any) *Error {
 	e.Frames = s.takeFrames()
 	// yaegi gives a frame of the cell's own top-level code a wrong position (that of its first
 	// call); the line markers know which top-level statement was running.
-	if n := len(e.Frames); n > 0 && e.Frames[n-1].Func == "cell" && s.atLine > 0 {
-		if p, ok := posOf(s.atLine, 0); ok {
+	at := int(s.atLine.Load())
+	if n := len(e.Frames); n > 0 && e.Frames[n-1].Func == "cell" && at > 0 {
+		if p, ok := posOf(at, 0); ok {
 			e.Frames[n-1].Pos = p
+			// yaegi gives the frame of a compound statement (run as a func literal, see
+			// wrapCompound) the position of the statements' block, which is in no cell.
+			for i := range e.Frames {
+				if e.Frames[i].Func == "cell" && e.Frames[i].Pos == (Pos{}) {
+					e.Frames[i].Pos = p
+				}
+			}
+			e.Frames = slices.CompactFunc(e.Frames, func(a, b Frame) bool { return a == b })
 		}
 	}
-	if len(e.Frames) == 0 && s.atLine > 0 {
-		if p, ok := posOf(s.atLine, 0); ok {
+	if len(e.Frames) == 0 && at > 0 {
+		if p, ok := posOf(at, 0); ok {
 			e.Frames = []Frame{{Func: "cell", Pos: p}}
 		}
 	}
@@ -360,11 +537,20 @@ func (s *Session) panicError(v any) *Error {
 func (s *Session) markLines(list []ast.Stmt) []ast.Stmt {
 	out := make([]ast.Stmt, 0, 2*len(list))
 	for _, st := range list {
-		if st.Pos().IsValid() {
-			line := s.yi.FileSet().Position(st.Pos()).Line
-			mark := helperCall("At", &ast.BasicLit{ValuePos: st.Pos(), Kind: token.INT, Value: strconv.Itoa(line)})
-			mark.Fun.(*ast.SelectorExpr).X.(*ast.Ident).NamePos = st.Pos() // yaegi reports positions of nodes
-			mark.Lparen, mark.Rparen = st.Pos(), st.Pos()
+		pos := st.Pos()
+		if !pos.IsValid() { // a statement a rewrite made: the first position inside it
+			ast.Inspect(st, func(n ast.Node) bool {
+				if n != nil && !pos.IsValid() && n.Pos().IsValid() {
+					pos = n.Pos()
+				}
+				return !pos.IsValid()
+			})
+		}
+		if pos.IsValid() {
+			line := s.yi.FileSet().Position(pos).Line
+			mark := helperCall("At", &ast.BasicLit{ValuePos: pos, Kind: token.INT, Value: strconv.Itoa(line)})
+			mark.Fun.(*ast.SelectorExpr).X.(*ast.Ident).NamePos = pos // yaegi reports positions of nodes
+			mark.Lparen, mark.Rparen = pos, pos
 			out = append(out, &ast.ExprStmt{X: mark})
 		}
 		out = append(out, st)
@@ -379,7 +565,10 @@ func asError(v any) error {
 
 // takeFrames returns and forgets the interpreted frames printed since the last call.
 func (s *Session) takeFrames() []Frame {
-	return s.stderr.take()
+	frames := s.stderr.take()
+	// A compound statement of a cell runs as a func literal (wrapCompound): its frame and the
+	// cell's can be the same line; show it once.
+	return slices.CompactFunc(frames, func(a, b Frame) bool { return a == b })
 }
 
 var voidUseRE = regexp.MustCompile(`cannot use func\(.*\) as type \(`)
@@ -393,117 +582,11 @@ func isVoidUse(msg string) bool {
 // yaegi leaves them declared with zero values (reference yaegi.md §1.4), and a later cell that
 // uses one gets an error naming the failed cell instead of a surprise nil.
 func (s *Session) noteFailed(p *prepared, c Cell) {
-	g := s.yi.Globals()
 	for _, name := range p.declared {
-		if _, existed := p.globalsBefore[name]; !existed {
-			if _, now := g[name]; now {
-				s.failed[name] = c.Count
-			}
+		if _, existed := p.globalsBefore[name]; !existed && !s.names[name] {
+			s.failed[name] = c.Count
 		}
 	}
-}
-
-// rebuild replaces the interpreter and replays the declarations of every other cell, oldest run
-// first, because yaegi silently ignores a changed type or method.
-func (s *Session) rebuild(except string, names []string, shapes map[string]string) error {
-	superseded := map[string]bool{}
-	for _, n := range names {
-		superseded[n] = true
-	}
-	for n := range shapes {
-		superseded[n] = true
-	}
-	if err := s.reset(); err != nil {
-		return err
-	}
-	runs := make([]entry, 0, len(s.history))
-	ids := map[int]string{}
-	for id, e := range s.history {
-		if id == except {
-			continue
-		}
-		runs = append(runs, e)
-		ids[e.count] = id
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].count < runs[j].count })
-	history := s.history
-	s.history = map[string]entry{}
-	for _, e := range runs {
-		id := ids[e.count]
-		p, err := s.prepareDecls(Cell{ID: id, Count: e.count}, e.decls)
-		if err != nil {
-			continue // it does not compile against the new declarations: leave it out
-		}
-		dropSuperseded(p.file, superseded)
-		if len(p.file.Decls) > 0 {
-			if err := s.run(p.file, Cell{ID: id, Count: e.count}); err != nil {
-				continue
-			}
-		}
-		for name, sh := range p.shapes {
-			s.shapes[name] = sh
-		}
-		s.history[id] = history[id]
-	}
-	return nil
-}
-
-// dropSuperseded removes from a replayed cell the declarations that the cell being run now
-// declares again (its new type must not meet the old one).
-func dropSuperseded(f *ast.File, names map[string]bool) {
-	var kept []ast.Decl
-	for _, d := range f.Decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			name := d.Name.Name
-			if d.Recv != nil {
-				name = recvName(d) + "." + name
-			}
-			if names[name] {
-				continue
-			}
-		case *ast.GenDecl:
-			var specs []ast.Spec
-			for _, spec := range d.Specs {
-				switch sp := spec.(type) {
-				case *ast.TypeSpec:
-					if names[sp.Name.Name] {
-						continue
-					}
-				case *ast.ValueSpec:
-					if len(sp.Names) == 1 && names[sp.Names[0].Name] {
-						continue
-					}
-				}
-				specs = append(specs, spec)
-			}
-			if len(specs) == 0 {
-				continue
-			}
-			d.Specs = specs
-		}
-		kept = append(kept, d)
-	}
-	f.Decls = kept
-}
-
-func (s *Session) replayNotice(except, why string) string {
-	var nums []int
-	for id, e := range s.history {
-		if id != except {
-			nums = append(nums, e.count)
-		}
-	}
-	sort.Ints(nums)
-	var counts []string
-	for _, n := range nums {
-		counts = append(counts, "In["+strconv.Itoa(n)+"]")
-	}
-	msg := why + ": the interpreter was rebuilt (it cannot change a type or method in place)"
-	if len(counts) > 0 {
-		msg += " and the declarations of " + strings.Join(counts, ", ") + " were replayed"
-	}
-	return msg + "; variables set by statements were reset."
 }
 
 // prepared is a cell ready to compile: its declarations as a file, its statements as a block.
@@ -511,13 +594,19 @@ type prepared struct {
 	file          *ast.File
 	stmts         *ast.BlockStmt
 	decls         []piece
+	stmtPieces    []piece
 	shapes        map[string]string
-	declared      []string
+	declared      []string // names the cell declares at its top level (decls and statements)
+	stmtDeclared  []string // those its statements declare
 	globalsBefore map[string]reflect.Value
 	wrapped       bool // the last statement was wrapped to capture Out[n]
 	rebuild       bool
 	rebuildWhy    string
 	notices       []string
+	dependants    []dependant // funcs of other cells that use what this cell declares
+	declRW        *rewriter   // the rewriters that prepared the declarations and the statements
+	stmtRW        *rewriter
+	mains         []string
 }
 
 // prepare parses, splits and rewrites a cell.
@@ -534,34 +623,69 @@ func (s *Session) prepare(c Cell) (*prepared, *Error) {
 			stmts = append(stmts, p)
 		}
 	}
-	p, e := s.prepareDecls(c, decls)
+	pd, e := s.prepareDecls(c, decls)
 	if e != nil {
 		return nil, e
 	}
-	// Statements: parsed as the body of a function, at their cell positions.
+	p := &pd.prepared
+	p.mains = pd.mains
+	p.stmtPieces = stmts
+	if e := s.prepareStmts(c, p); e != nil {
+		return nil, e
+	}
+	if e := rewriteFailure(p.declRW); e != nil {
+		return nil, e
+	}
+	if e := rewriteFailure(p.stmtRW); e != nil {
+		return nil, e
+	}
+	s.findDependants(c, p)
+	return p, nil
+}
+
+// rewriteFailure reports a construct the rewriter found that the interpreter cannot run.
+func rewriteFailure(rw *rewriter) *Error {
+	if rw == nil || rw.unsupported == nil {
+		return nil
+	}
+	e := &Error{Kind: UnsupportedError, Msg: rw.unsupported.msg}
+	if rw.unsupported.pos.IsValid() {
+		e.Pos, _ = posOf(rw.fileLine(rw.unsupported.pos))
+	}
+	return e
+}
+
+// prepareStmts builds the cell's statements as one block: parsed as the body of a function, at
+// their cell positions, rewritten, compound statements wrapped in funcs, and the trailing
+// expression captured for Out[n].
+func (s *Session) prepareStmts(c Cell, p *prepared) *Error {
 	var b strings.Builder
 	b.WriteString("package main\nfunc main() {\n")
-	for _, st := range stmts {
+	for _, st := range p.stmtPieces {
 		writePiece(&b, c.Count, st)
 	}
 	b.WriteString("\n}\n")
 	f, err := parser.ParseFile(s.yi.FileSet(), "_.go", b.String(), parser.SkipObjectResolution)
 	if err != nil {
-		return nil, endOfCell(c, compileError(SyntaxError, err))
+		return endOfCell(c, compileError(SyntaxError, err))
 	}
 	body := f.Decls[0].(*ast.FuncDecl).Body
 	for _, name := range p.mains {
 		body.List = append(body.List, &ast.ExprStmt{X: &ast.CallExpr{Fun: ast.NewIdent(name)}})
 	}
-	p.declared = append(p.declared, definedNames(body)...)
+	p.stmtDeclared = topLevelNames(body)
+	p.declared = append(p.declared, p.stmtDeclared...)
 	if e := s.checkFailedUse(c, p.file, body); e != nil {
-		return nil, e
+		return e
 	}
-	s.autoImport(&p.prepared, body)
+	s.autoImport(p, body)
 	rw := s.rewriter(p.file, body)
 	body.List = rw.rewriteBody(body.List)
+	body.List = wrapCompound(body.List)
+	fillPositions(body)
 	body.List = s.markLines(body.List)
 	s.next = rw.next
+	p.stmtRW = rw
 	if n := len(body.List); n > 0 && len(p.mains) == 0 {
 		if es, ok := body.List[n-1].(*ast.ExprStmt); ok && showsValue(es.X) {
 			es.X = helperCall("Out", es.X)
@@ -569,7 +693,28 @@ func (s *Session) prepare(c Cell) (*prepared, *Error) {
 		}
 	}
 	p.stmts = body
-	return &p.prepared, nil
+	return nil
+}
+
+// topLevelNames lists the names a cell's statements declare at their top level: the notebook
+// globals they make (x := 1, var y int).
+func topLevelNames(body *ast.BlockStmt) []string {
+	var names []string
+	for _, st := range body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						names = append(names, id.Name)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			names = append(names, definedNames(st)...)
+		}
+	}
+	return names
 }
 
 // preparedDecls is prepared plus what only the declaration step needs.
@@ -583,14 +728,18 @@ type preparedDecls struct {
 func (s *Session) prepareDecls(c Cell, decls []piece) (*preparedDecls, *Error) {
 	var b strings.Builder
 	b.WriteString("package main\n")
-	for _, d := range decls {
-		writePiece(&b, c.Count, d)
+	for _, imports := range []bool{true, false} { // a Go file has its imports first
+		for _, d := range decls {
+			if d.imports == imports {
+				writePiece(&b, c.Count, d)
+			}
+		}
 	}
 	f, err := parser.ParseFile(s.yi.FileSet(), "_.go", b.String(), parser.SkipObjectResolution)
 	if err != nil {
 		return nil, compileError(SyntaxError, err)
 	}
-	p := &preparedDecls{prepared: prepared{file: f, decls: decls, shapes: map[string]string{}, globalsBefore: s.yi.Globals()}}
+	p := &preparedDecls{prepared: prepared{file: f, decls: decls, shapes: map[string]string{}, globalsBefore: s.globals()}}
 	var kept []ast.Decl
 	for _, d := range f.Decls {
 		switch d := d.(type) {
@@ -628,11 +777,14 @@ func (s *Session) prepareDecls(c Cell, decls []piece) (*preparedDecls, *Error) {
 		kept = append(kept, d)
 	}
 	f.Decls = kept
+	s.autoImport(&p.prepared, nil)
 	rw := s.rewriter(f, nil)
 	for _, d := range f.Decls {
 		rw.genDecl(d)
+		fillPositions(d)
 	}
 	s.next = rw.next
+	p.declRW = rw
 	return p, nil
 }
 
@@ -651,6 +803,7 @@ func endOfCell(c Cell, e *Error) *Error {
 	last := lines[len(lines)-1]
 	e.Pos = Pos{Count: c.Count, Line: len(lines), Col: len(last) + 1}
 	e.Msg = strings.Replace(e.Msg, "found '}'", "found end of cell", 1)
+	e.Msg = strings.Replace(e.Msg, "found 'EOF'", "found end of cell", 1)
 	return e
 }
 
@@ -741,7 +894,7 @@ func recvName(d *ast.FuncDecl) string {
 
 // rewriter makes the rewriter for a cell, knowing its declarations and the globals.
 func (s *Session) rewriter(file *ast.File, body *ast.BlockStmt) *rewriter {
-	globals := s.yi.Globals()
+	globals := s.globals()
 	own := map[string]bool{}
 	for _, n := range definedNames(file) {
 		own[n] = true
@@ -754,15 +907,26 @@ func (s *Session) rewriter(file *ast.File, body *ast.BlockStmt) *rewriter {
 	rw := &rewriter{
 		next: s.next,
 		shadowed: func(name string) bool {
-			if own[name] {
+			if own[name] || s.facts.funcs[name] {
 				return true
 			}
 			_, ok := globals[name]
 			return ok
 		},
-		ints: map[string]bool{},
+		ints:      map[string]bool{},
+		intFields: maps.Clone(s.facts.intFields),
+		intFuncs:  maps.Clone(s.facts.intFuncs),
+		intTypes:  maps.Clone(s.facts.intTypes),
+		funcs:     maps.Clone(s.facts.funcs),
+		assumeInt: s.assumeInt,
+		cellLevel: body != nil,
+		fset:      s.yi.FileSet(),
 	}
+	rw.consts = map[string]bool{}
 	for name, v := range globals {
+		if !v.CanSet() {
+			rw.consts[name] = true
+		}
 		switch v.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -866,25 +1030,34 @@ var universe = map[string]bool{
 	"_": true,
 }
 
-// undefinedName finds a name the code uses that nothing declares: yaegi reports such a name in
-// top-level code as "constant definition loop" (reference yaegi.md §1.5).
-func (s *Session) undefinedName(n ast.Node) string {
+// undefinedIdent finds a name the code uses that nothing declares: not the code itself, not an
+// earlier cell, not an import, the universe or the kernel's helpers.
+func (s *Session) undefinedIdent(n ast.Node) *ast.Ident {
 	known := map[string]bool{}
 	for _, name := range definedNames(n) {
 		known[name] = true
 	}
-	globals := s.yi.Globals()
-	for _, id := range usedNames(n) {
-		name := id.Name
-		if known[name] || universe[name] || builtins[name] || s.imports[name] != "" || strings.HasPrefix(name, "__") {
-			continue
+	roots := []ast.Node{n}
+	if f, ok := n.(*ast.File); ok { // not the package clause
+		roots = roots[:0]
+		for _, d := range f.Decls {
+			roots = append(roots, d)
 		}
-		if _, ok := globals[name]; ok {
-			continue
-		}
-		return name
 	}
-	return ""
+	globals := s.globals()
+	for _, root := range roots {
+		for _, id := range usedNames(root) {
+			name := id.Name
+			if known[name] || universe[name] || builtins[name] || s.imports[name] != "" || s.names[name] || strings.HasPrefix(name, "__") {
+				continue
+			}
+			if _, ok := globals[name]; ok {
+				continue
+			}
+			return id
+		}
+	}
+	return nil
 }
 
 // checkFailedUse reports a use of a name whose declaring cell failed to compile.
@@ -911,13 +1084,19 @@ func (s *Session) checkFailedUse(c Cell, file *ast.File, body *ast.BlockStmt) *E
 // autoImport adds imports for packages a cell uses without importing them, as goimports would.
 func (s *Session) autoImport(p *prepared, body *ast.BlockStmt) {
 	own := map[string]bool{}
-	for _, n := range append(definedNames(p.file), definedNames(body)...) {
-		own[n] = true
+	roots := []ast.Node{p.file}
+	if body != nil {
+		roots = append(roots, body)
 	}
-	globals := s.yi.Globals()
+	for _, root := range roots {
+		for _, n := range definedNames(root) {
+			own[n] = true
+		}
+	}
+	globals := s.globals()
 	var add []ast.Spec
 	seen := map[string]bool{}
-	for _, root := range []ast.Node{p.file, body} {
+	for _, root := range roots {
 		ast.Inspect(root, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
@@ -1005,4 +1184,56 @@ func showsValue(e ast.Expr) bool {
 		return fn.Sel.Name != "Update"
 	}
 	return true
+}
+
+// globals returns the interpreter's global variables and constants. yaegi's Globals indexes the
+// global frame, which only grows when a program is executed: after a compile that failed (the
+// names it declared are registered, their slots not yet made) it panics. The session then
+// executes an empty program, which grows the frame (under yaegi's own lock), and asks again.
+func (s *Session) globals() map[string]reflect.Value {
+	for attempt := 0; ; attempt++ {
+		g, ok := s.tryGlobals()
+		if ok {
+			return g
+		}
+		if attempt > 0 {
+			return map[string]reflect.Value{}
+		}
+		s.syncFrame()
+	}
+}
+
+func (s *Session) tryGlobals() (g map[string]reflect.Value, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return s.yi.Globals(), true
+}
+
+// syncFrame makes the global frame as large as the compiled globals need (see globals).
+func (s *Session) syncFrame() {
+	defer func() { recover() }()
+	if prog, err := s.yi.CompileAST(&ast.BlockStmt{}); err == nil {
+		s.yi.Execute(prog)
+	}
+}
+
+// facts are what the rewrites know about the declarations of cells that compiled: named types
+// whose underlying type is an integer, struct fields and funcs of integer type, and funcs.
+type facts struct {
+	intTypes, intFields, intFuncs, funcs map[string]bool
+}
+
+func newFacts() facts {
+	return facts{intTypes: map[string]bool{}, intFields: map[string]bool{}, intFuncs: map[string]bool{}, funcs: map[string]bool{}}
+}
+
+// learn keeps what a rewriter learned from a cell that compiled.
+func (f *facts) learn(rw *rewriter) {
+	maps.Copy(f.intTypes, rw.intTypes)
+	maps.Copy(f.intFields, rw.intFields)
+	maps.Copy(f.intFuncs, rw.intFuncs)
+	maps.Copy(f.funcs, rw.funcs)
 }
