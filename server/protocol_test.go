@@ -312,6 +312,7 @@ func TestEditsPersistAndSync(t *testing.T) {
 	}
 	a.send(server.MsgCellInsert, server.CellInsert{Index: 1, Type: "markdown", Source: "# Title"})
 	b.until(is(server.MsgCellInserted))
+	b.until(is(server.MsgNbSaved)) // the save follows the burst of edits it belongs to
 	nb, _ := ipynb.ReadFile(filepath.Join(ts.dir, "a.ipynb"))
 	if nb.Cells[0].Source != "2 + 2" || len(nb.Cells) != 2 || nb.Cells[1].Source != "# Title" {
 		t.Errorf("saved: %q, %d cells", nb.Cells[0].Source, len(nb.Cells))

@@ -223,8 +223,9 @@ func originOK(r *http.Request) bool {
 	return (u.Scheme == "http" || u.Scheme == "https") && u.Host == r.Host && u.Path == ""
 }
 
-// pageCSP confines the app: its own scripts only; HTML outputs run in sandboxed frames.
-const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+// pageCSP confines the app: its own scripts only, plus (by hash) the small script each sandboxed
+// HTML output frame carries to report its height; scripts inside outputs never run.
+var pageCSP = "default-src 'self'; script-src 'self' " + web.FrameScriptHash() + "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	b, err := fs.ReadFile(web.FS(), "index.html")

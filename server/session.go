@@ -30,9 +30,14 @@ type session struct {
 	kstate    KernelStatus
 	pending   map[string]string // kernel request id → cell id
 	runs      map[int]string    // execution count → cell id
+	recording [][]byte          // recent loop frames, kept with the notebook (bounded by recordBytes)
+	recBytes  int
+	savedRec  Recording // the recording the file had when opened, for replay
 	saveTimer *time.Timer
 	dirty     bool
 	saved     bool
+	saveNow   bool        // an edit waits to be saved once the burst it came in is handled
+	deferred  int         // events handled since saveNow was set
 	closeAt   *time.Timer // closes the session when no client came back
 	lastUse   time.Time
 }
@@ -62,6 +67,7 @@ func newSession(srv *Server, p string, nb *ipynb.Notebook) *session {
 	for _, c := range nb.Cells {
 		s.cells[c.ID] = &cellState{state: "idle"}
 	}
+	s.savedRec = savedRecording(nb)
 	go s.run()
 	return s
 }
@@ -89,6 +95,14 @@ func (s *session) run() {
 			if s.closed() {
 				return
 			}
+			// Edits are saved as soon as the burst they arrived in is handled: one write for
+			// a paste of many edits, never more than a few events late.
+			if s.saveNow {
+				s.deferred++
+				if len(s.events) == 0 || s.deferred >= 64 {
+					s.save()
+				}
+			}
 		case <-idle.C:
 			s.checkIdle()
 		}
@@ -113,6 +127,7 @@ func (s *session) attach(c *client) {
 	s.clients[c] = true
 	s.lastUse = time.Now()
 	c.send(MsgNbState, "", s.state())
+	c.send(MsgRecording, "", s.savedRec)
 	if s.k == nil && s.kstate.State != "dead" {
 		s.startKernel()
 	}
@@ -208,7 +223,7 @@ func (s *session) broadcast(typ string, data any) {
 func (s *session) touch(now bool) {
 	s.dirty, s.saved = true, false
 	if now {
-		s.save()
+		s.saveNow = true
 		return
 	}
 	if s.saveTimer == nil {
@@ -216,7 +231,56 @@ func (s *session) touch(now bool) {
 	}
 }
 
+// recordBytes bounds the loop recording kept in a notebook's metadata.
+const recordBytes = 1 << 20
+
+// record keeps a loop frame for replay, dropping the oldest beyond recordBytes.
+func (s *session) record(frame []byte) {
+	s.recording = append(s.recording, frame)
+	s.recBytes += len(frame)
+	for s.recBytes > recordBytes && len(s.recording) > 1 {
+		s.recBytes -= len(s.recording[0])
+		s.recording = s.recording[1:]
+	}
+	s.touch(false)
+}
+
+// storeRecording writes the recording into the notebook's metadata (loopbook.recording).
+func (s *session) storeRecording() {
+	if len(s.recording) == 0 {
+		return
+	}
+	frames := make([]json.RawMessage, len(s.recording))
+	for i, f := range s.recording {
+		frames[i] = f
+	}
+	if s.nb.Metadata == nil {
+		s.nb.Metadata = map[string]any{}
+	}
+	lb, _ := s.nb.Metadata["loopbook"].(map[string]any)
+	if lb == nil {
+		lb = map[string]any{}
+	}
+	lb["recording"] = map[string]any{"frames": frames}
+	s.nb.Metadata["loopbook"] = lb
+}
+
+// savedRecording returns the frames a notebook file carries.
+func savedRecording(nb *ipynb.Notebook) Recording {
+	rec := Recording{Frames: []json.RawMessage{}}
+	lb, _ := nb.Metadata["loopbook"].(map[string]any)
+	r, _ := lb["recording"].(map[string]any)
+	frames, _ := r["frames"].([]any)
+	for _, f := range frames {
+		if b, err := json.Marshal(f); err == nil {
+			rec.Frames = append(rec.Frames, b)
+		}
+	}
+	return rec
+}
+
 func (s *session) save() {
+	s.saveNow, s.deferred = false, 0
 	if s.saveTimer != nil {
 		s.saveTimer.Stop()
 		s.saveTimer = nil
@@ -224,6 +288,7 @@ func (s *session) save() {
 	if !s.dirty {
 		return
 	}
+	s.storeRecording()
 	if err := s.srv.store.write(s.path, s.nb); err != nil {
 		s.broadcast(MsgNotice, Notice{Text: "could not save: " + err.Error()})
 		log.Printf("loopbook: saving %s: %v", s.path, err)
@@ -401,6 +466,15 @@ func (s *session) handle(c *client, env Envelope) error {
 			s.touch(true)
 			s.broadcast(MsgCellUpdated, s.cellView(cell))
 		}
+	case MsgLoopControl:
+		var m LoopControl
+		if err := decode(&m); err != nil {
+			return err
+		}
+		if s.k == nil {
+			return fmt.Errorf("the kernel is not running")
+		}
+		s.k.Control(kernel.Request{Type: kernel.ReqLoop, Action: m.Action, Value: m.Value})
 	case MsgKernelInt:
 		if s.k != nil {
 			s.setKernel(KernelStatus{State: "interrupting"})
@@ -676,6 +750,11 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 		}
 		s.broadcast(MsgCellDone, CellDone{Cell: id, Count: m.Count, Status: m.Status, Elapsed: el})
 		s.touch(false)
+	case kernel.MsgLoop:
+		s.record(m.Loop)
+		for c := range s.clients {
+			c.sendRaw(MsgLoopFrame, "", m.Loop)
+		}
 	case kernel.MsgDying:
 		s.broadcast(MsgNotice, Notice{Cell: m.Cell, Count: m.Count, Text: m.Text})
 	}

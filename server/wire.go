@@ -24,6 +24,7 @@ const (
 	MsgCellFormat    = "cell:format"   // CellRef: gofmt the cell's source
 	MsgKernelInt     = "kernel:interrupt"
 	MsgKernelRestart = "kernel:restart" // KernelRestart: restart, optionally run all cells after
+	MsgLoopControl   = "loop:control"   // LoopControl: pause, resume, step, slow motion, virtual time
 )
 
 // Server → client message types.
@@ -45,6 +46,8 @@ const (
 	MsgKernelStatus = "kernel:status"     // KernelStatus
 	MsgNotice       = "notice"            // Notice: something the user should know, maybe about a cell
 	MsgError        = "error"             // ErrorMsg: a request failed
+	MsgLoopFrame    = "loop:frame"        // a kernel.Frame: what the shared loop did since the last frame (the panel)
+	MsgRecording    = "loop:recording"    // Recording: the frames recorded with the notebook (replay)
 )
 
 // Envelope is one websocket message.
@@ -208,4 +211,17 @@ type Notice struct {
 // ErrorMsg reports a failed request.
 type ErrorMsg struct {
 	Message string `json:"message"`
+}
+
+// LoopControl drives the shared loop from the panel: Action is pause, resume, step_iteration,
+// step_callback, slow_motion (Value: ms per callback, 0 off) or virtual_time (Value 1 on, 0 off).
+type LoopControl struct {
+	Action string  `json:"action"`
+	Value  float64 `json:"value"`
+}
+
+// Recording is the loop's recent history kept with the notebook: frames in order (see
+// kernel.Frame), so a saved or shared notebook can be replayed without running anything.
+type Recording struct {
+	Frames []json.RawMessage `json:"frames"`
 }

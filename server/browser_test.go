@@ -1,0 +1,487 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/loopbook/loopbook/ipynb"
+)
+
+// These tests drive the UI in headless Chromium: they type, press Jupyter's keys and read the
+// DOM, against a real server and real kernels. They never assert timings; the huge-output test
+// and BenchmarkBrowserRoundTrip log what they measure.
+
+const (
+	shift = chromedp.ModifierShift
+	ctrl  = chromedp.ModifierCtrl
+)
+
+// selectedIndex is a JS expression: the index of the selected cell.
+const selectedIndex = `[...document.querySelectorAll(".cell")].findIndex(c => c.classList.contains("selected"))`
+
+func TestBrowserRunCell(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("run.ipynb", "")
+	b.open("run.ipynb")
+
+	b.edit("c0")
+	src := "fmt.Println(\"hello\")\n40 + 2"
+	b.typeText(src)
+	b.key("Enter", shift)
+	b.waitPrompt("c0", "In [1]:")
+	b.waitOutput("c0", "hello")
+	b.waitJS("Out[1]: 42", jsCell("c0")+`.querySelector(".output-result")?.innerText.replace(/\s+/g, " ").trim() === "Out[1]: 42"`)
+	b.waitJS("the run's time", jsCell("c0")+`.querySelector(".cell-status").innerText.startsWith("✓")`)
+
+	// Shift-Enter on the last cell adds a cell below and edits it.
+	b.waitJS("a new cell below, in edit mode", `document.querySelectorAll(".cell").length === 2 && `+selectedIndex+` === 1 && document.body.dataset.mode === "edit"`)
+	if got := eval[string](b, jsCell("c0")+`.querySelector(".cm-content").innerText`); got != src {
+		t.Errorf("source after Shift-Enter = %q, want %q", got, src)
+	}
+
+	// What was typed is in the file.
+	b.waitJS("saved", `document.querySelector(".save-status").dataset.state === "saved"`)
+	nb, err := ipynb.ReadFile(filepath.Join(b.dir, "run.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nb.Cells) != 2 || nb.Cells[0].Source != src {
+		t.Errorf("file: %d cells, first source %q; want 2 cells, %q", len(nb.Cells), nb.Cells[0].Source, src)
+	}
+}
+
+func TestBrowserLateOutput(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("late.ipynb",
+		"L.CallLater(1500*time.Millisecond, func() { fmt.Println(\"from the timer\") })\nfmt.Println(\"the cell returned\")",
+		"1 + 1")
+	b.open("late.ipynb")
+
+	b.edit("c0")
+	b.key("Enter", shift) // runs c0, selects c1
+	b.waitPrompt("c0", "In [1]:")
+	b.waitOutput("c0", "the cell returned")
+	b.waitJS("the owned-timer badge", jsCell("c0")+`.querySelector(".owned")?.innerText.includes("1 timer")`)
+
+	// Another cell runs meanwhile; the timer's output must still go to c0.
+	b.key("Enter", shift)
+	b.waitPrompt("c1", "In [2]:")
+	b.waitOutput("c1", "2")
+	b.waitOutput("c0", "from the timer")
+	if out := b.outputText("c1"); strings.Contains(out, "from the timer") {
+		t.Errorf("the timer's output went to c1 too: %q", out)
+	}
+	b.waitJS("the badge to go", jsCell("c0")+`.querySelector(".owned") === null`)
+}
+
+func TestBrowserCommandKeys(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("keys.ipynb", "a := 1", "b := 2")
+	b.open("keys.ipynb")
+	b.edit("c0")
+	b.commandMode()
+
+	count := `document.querySelectorAll(".cell").length`
+	selType := `document.querySelector(".cell.selected").dataset.type`
+	step := func(what string, keys []string, cond string) {
+		t.Helper()
+		for _, k := range keys {
+			b.key(k)
+		}
+		b.waitJS(what, cond)
+	}
+	step("B inserts below", []string{"b"}, count+` === 3 && `+selectedIndex+` === 1`)
+	step("A inserts above", []string{"a"}, count+` === 4 && `+selectedIndex+` === 1`)
+	step("D D deletes", []string{"d", "d"}, count+` === 3 && `+selectedIndex+` === 1`)
+	step("Z undoes the delete", []string{"z"}, count+` === 4 && `+selectedIndex+` === 1`)
+	step("M makes Markdown", []string{"m"}, selType+` === "markdown"`)
+	step("Y makes code", []string{"y"}, selType+` === "code"`)
+	step("K selects up", []string{"k"}, selectedIndex+` === 0`)
+	step("J selects down", []string{"j"}, selectedIndex+` === 1`)
+	step("K again", []string{"k"}, selectedIndex+` === 0`)
+	step("C V copies below", []string{"c", "v"}, count+` === 5 && `+selectedIndex+` === 1 && `+
+		`document.querySelectorAll(".cell")[1].querySelector(".cm-content").innerText === "a := 1"`)
+	step("X cuts", []string{"x"}, count+` === 4`)
+	step("Enter edits", []string{"Enter"}, `document.body.dataset.mode === "edit"`)
+	b.commandMode()
+
+	// The server has the same cells, in the same order.
+	b.waitJS("saved", `document.querySelector(".save-status").dataset.state === "saved"`)
+	nb, err := ipynb.ReadFile(filepath.Join(b.dir, "keys.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page []string
+	for _, s := range eval[[]string](b, `[...document.querySelectorAll(".cell")].map(c => c.dataset.id)`) {
+		page = append(page, s)
+	}
+	var file []string
+	for _, c := range nb.Cells {
+		file = append(file, c.ID)
+	}
+	if !slices.Equal(page, file) {
+		t.Errorf("cells on the page %v, in the file %v", page, file)
+	}
+}
+
+func TestBrowserInterrupt(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("spin.ipynb", "for {\n}", "1 + 1")
+	b.open("spin.ipynb")
+	b.edit("c0")
+	b.key("Enter", shift)
+	b.waitPrompt("c0", "In [*]:")
+	b.waitJS("kernel busy", `document.body.dataset.kernel === "busy"`)
+
+	b.key("i")
+	b.key("i")
+	b.waitJS("the spinning cell to stop", jsCell("c0")+`.querySelector(".prompt").textContent === "In [1]:"`)
+	b.waitJS("an idle kernel", `document.body.dataset.kernel === "idle"`)
+	t.Logf("after the interrupt, c0 shows %q", b.outputText("c0"))
+
+	// The kernel still works.
+	b.key("Enter", ctrl) // c1 is selected
+	b.waitJS("Out for c1", jsCell("c1")+`.querySelector(".output-result")?.innerText.includes("2")`)
+}
+
+func TestBrowserRestart(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("restart.ipynb", "x := 41", "x + 1")
+	b.open("restart.ipynb")
+	b.edit("c0")
+	b.key("Enter", shift)
+	b.waitPrompt("c0", "In [1]:")
+	b.key("Enter", ctrl) // c1
+	b.waitJS("Out[2]: 42", jsCell("c1")+`.querySelector(".output-result")?.innerText.includes("42")`)
+
+	b.key("0")
+	b.key("0")
+	b.waitJS("the restart notice", `[...document.querySelectorAll(".toast")].some(t => t.textContent.includes("restarted"))`)
+	b.waitJS("an idle kernel", `document.body.dataset.kernel === "idle"`)
+
+	// x is gone with the old kernel.
+	b.key("Enter", ctrl)
+	b.waitJS("an error in c1", jsCell("c1")+`.querySelector(".output-error")?.innerText.includes("x")`)
+	t.Logf("after the restart, c1 shows %q", b.outputText("c1"))
+}
+
+func TestBrowserMarkdown(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("md.ipynb", "")
+	b.open("md.ipynb")
+	b.edit("c0")
+	b.commandMode()
+	b.key("m")
+	b.waitJS("a Markdown cell", jsCell("c0")+`.dataset.type === "markdown"`)
+	b.key("Enter")
+	b.waitJS("edit mode", `document.body.dataset.mode === "edit"`)
+	b.typeText("# Title\n\nSome *emphasis*, `code` and <b>raw html</b>.\n\n```go\nfunc f() {}\n```")
+	b.key("Enter", shift)
+
+	r := jsCell("c0") + `.querySelector(".rendered")`
+	b.waitJS("the rendered heading", r+`.querySelector("h1")?.textContent === "Title"`)
+	if !eval[bool](b, r+`.querySelector("em")?.textContent === "emphasis"`) {
+		t.Error("no <em> in the rendered Markdown")
+	}
+	if eval[bool](b, r+`.querySelector("b") !== null`) || !eval[bool](b, r+`.textContent.includes("<b>raw html</b>")`) {
+		t.Error("raw HTML in Markdown was rendered as HTML, want it shown as text")
+	}
+	if !eval[bool](b, r+`.querySelector("pre code .tok-keyword")?.textContent === "func"`) {
+		t.Error("the Go code block is not highlighted")
+	}
+	// Double-click edits again.
+	b.do(chromedp.DoubleClick(chromedp.CSS(cell("c0") + " .rendered h1")))
+	b.waitJS("the editor again", `document.body.dataset.mode === "edit" && !`+jsCell("c0")+`.querySelector(".editor-host").hidden`)
+}
+
+func TestBrowserHTMLOutputSandboxed(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("html.ipynb",
+		`display.HTML("<p id=\"inside\">inside the frame</p><script>parent.document.title = 'escaped'</script>")`,
+		"display.SVG(`<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"><rect width=\"40\" height=\"20\" fill=\"teal\"/></svg>`)")
+	b.open("html.ipynb")
+
+	// Run all from the command palette.
+	b.edit("c0")
+	b.key("p", ctrl, shift)
+	b.waitJS("the palette", `document.querySelector(".palette-input") === document.activeElement`)
+	b.typeText("run all cells")
+	b.key("Enter")
+
+	f := jsCell("c0") + `.querySelector("iframe.html-frame")`
+	b.waitJS("the HTML frame", f+` !== null && `+f+`.srcdoc.includes("inside the frame")`)
+	if got := eval[string](b, f+`.getAttribute("sandbox")`); got != "allow-scripts" {
+		t.Errorf("sandbox = %q, want \"allow-scripts\" (and never allow-same-origin)", got)
+	}
+	if !eval[bool](b, f+`.contentDocument === null`) {
+		t.Error("the page can reach into the HTML frame: it is not an opaque origin")
+	}
+	if eval[bool](b, `document.querySelector("#inside") !== null`) {
+		t.Error("the HTML output is in the page itself")
+	}
+	if got := eval[string](b, `document.title`); got == "escaped" {
+		t.Error("a script in an HTML output changed the page")
+	}
+	t.Logf("frame height: %q (sized by frame.js when the page CSP allows its hash)", eval[string](b, f+`.style.height`))
+
+	img := jsCell("c1") + `.querySelector("img.out-image")`
+	b.waitJS("the SVG as an image", img+` !== null`)
+	if !eval[bool](b, img+`.src.startsWith("data:image/svg+xml")`) || eval[bool](b, `document.querySelector(".outputs svg") !== null`) {
+		t.Error("the SVG output is not an <img> from a data URL")
+	}
+}
+
+func TestBrowserErrorLink(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("err.ipynb", "// a helper\nfunc boom() {\n\tpanic(\"boom\")\n}", "boom()")
+	b.open("err.ipynb")
+	b.do(chromedp.Click(chromedp.CSS(`[data-command="run-all"]`)))
+	b.waitOutput("c1", "boom")
+	t.Logf("traceback: %q", b.outputText("c1"))
+
+	link := `[...document.querySelectorAll(".cell[data-id=c1] a.loc")].find(a => a.textContent.startsWith("In[1]:3"))`
+	b.waitJS("a link to In[1]:3", link+` !== undefined`)
+	b.do(chromedp.Click(chromedp.JSPath(link)))
+	b.waitJS("the cursor on line 3 of c0",
+		`document.body.dataset.mode === "edit" && `+jsCell("c0")+`.classList.contains("selected") && `+
+			`[...`+jsCell("c0")+`.querySelectorAll(".cm-line")].findIndex(l => l.classList.contains("cm-activeLine")) === 2`)
+}
+
+func TestBrowserReloadKeepsState(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("reload.ipynb", "for i := 0; i < 30; i++ {\n\tfmt.Println(\"tick\", i)\n\ttime.Sleep(100 * time.Millisecond)\n}", "md:*notes*")
+	b.open("reload.ipynb")
+	b.edit("c0")
+	b.key("Enter", ctrl)
+	b.waitOutput("c0", "tick 3")
+
+	b.do(chromedp.Reload())
+	b.waitJS("the notebook to load", `document.body.dataset.loaded === "true"`)
+	if got := eval[string](b, jsCell("c0")+`.querySelector(".prompt").textContent`); got != "In [*]:" {
+		t.Errorf("after the reload the running cell's prompt is %q, want In [*]:", got)
+	}
+	if out := b.outputText("c0"); !strings.Contains(out, "tick 0") || !strings.Contains(out, "tick 3") {
+		t.Errorf("after the reload the running cell shows %q, want its earlier output", out)
+	}
+	b.waitOutput("c0", "tick 29") // and the rest arrives live
+	b.waitPrompt("c0", "In [1]:")
+
+	// A second tab shows the same.
+	ctx2, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	second := *b
+	second.ctx = ctx2
+	second.open("reload.ipynb")
+	state := `[...document.querySelectorAll(".cell")].map(c => c.dataset.id + "|" + c.querySelector(".prompt").textContent + "|" + c.querySelector(".outputs").innerText).join("\n")`
+	if one, two := eval[string](b, state), eval[string](&second, state); one != two {
+		t.Errorf("the tabs differ:\nfirst:\n%s\nsecond:\n%s", one, two)
+	}
+}
+
+func TestBrowserHugeOutput(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.wait = 3 * time.Minute
+	const lines = 200000
+	b.notebook("huge.ipynb", fmt.Sprintf("for i := 0; i < %d; i++ {\n\tfmt.Println(\"line\", i)\n}", lines), "1 + 1")
+	b.open("huge.ipynb")
+	b.edit("c0")
+
+	start := time.Now()
+	b.key("Enter", shift)
+	b.waitOutput("c0", fmt.Sprintf("line %d", lines-1))
+	shown := time.Since(start)
+	b.waitPrompt("c0", "In [1]:")
+	done := time.Since(start)
+
+	// The page still answers: a frame is drawn, and the next cell runs.
+	t0 := time.Now()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`new Promise(r => requestAnimationFrame(() => r(performance.now())))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	frame := time.Since(t0)
+	t1 := time.Now()
+	b.key("Enter", shift) // c1 is selected
+	b.waitJS("Out for c1", jsCell("c1")+`.querySelector(".output-result")?.innerText.includes("2")`)
+	next := time.Since(t1)
+	rendered := eval[int](b, jsCell("c0")+`.querySelector("pre.stream").textContent.split("\n").length`)
+	t.Logf("%d lines: last line shown after %v, cell done after %v; then a frame in %v, the next cell's Out in %v; %d lines in the DOM",
+		lines, shown.Round(time.Millisecond), done.Round(time.Millisecond), frame.Round(time.Millisecond), next.Round(time.Millisecond), rendered)
+
+	bar := jsCell("c0") + `.querySelector(".trunc")`
+	b.waitJS("the truncation bar", bar+` && !`+bar+`.hidden && `+bar+`.innerText.includes("earlier lines")`)
+	b.do(chromedp.Click(chromedp.JSPath(`[...` + bar + `.querySelectorAll("button")].find(x => x.textContent === "show more")`)))
+	if more := eval[int](b, jsCell("c0")+`.querySelector("pre.stream").textContent.split("\n").length`); more <= rendered {
+		t.Errorf("show more: %d lines, before %d", more, rendered)
+	}
+
+	// Download the full text.
+	dl := t.TempDir()
+	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dl})
+		return err
+	}))
+	b.do(chromedp.Click(chromedp.JSPath(`[...` + bar + `.querySelectorAll("button")].find(x => x.textContent === "download full text")`)))
+	// The kernel keeps the head and the tail of a flood (and says how much it elided between
+	// them); the download has all of the head, which the page shows only the end of.
+	var got int
+	var first string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(dl, "*.txt"))
+		partial, _ := filepath.Glob(filepath.Join(dl, "*.crdownload"))
+		if len(files) == 1 && len(partial) == 0 {
+			n, line := countLines(files[0])
+			if n > 0 && n == got {
+				break // stable
+			}
+			got, first = n, line
+		}
+	}
+	if first != "line 0" || got <= rendered {
+		t.Errorf("downloaded %d lines starting %q; want more than the %d shown, from line 0", got, first, rendered)
+	}
+	t.Logf("downloaded %d lines", got)
+}
+
+// countLines returns the number of lines in a file and its first line.
+func countLines(path string) (int, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, ""
+	}
+	defer f.Close()
+	n, first := 0, ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if n == 0 {
+			first = sc.Text()
+		}
+		n++
+	}
+	return n, first
+}
+
+// A notebook with one of each kind of output, for the theme and layout screenshots.
+var showcase = []string{
+	"md:# Loopbook\n\nA *notebook* with `Go` cells on **one shared event loop**.\n\n```go\nL.CallLater(time.Second, func() { fmt.Println(\"tick\") })\n```",
+	"type point struct{ X, Y int }\nfmt.Println(\"hello from stdout\")\npoint{1, 2}",
+	"display.JSON(map[string]any{\"tasks\": 2, \"timers\": []int{10, 20}, \"name\": \"demo\"})",
+	"L.CallLater(time.Hour, func() {})\ndisplay.Show(display.Markdown(\"**rendered** markdown output\"))",
+	"func boom() {\n\tpanic(\"boom\")\n}\nboom()",
+}
+
+func TestBrowserThemes(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("themes.ipynb", showcase...)
+	b.open("themes.ipynb")
+	b.do(chromedp.Click(chromedp.CSS(`[data-command="run-all"]`)))
+	b.waitOutput("c4", "boom")
+	bg := `getComputedStyle(document.body).backgroundColor`
+	b.setColorScheme("light")
+	light := eval[string](b, bg)
+	b.screenshot("theme-light")
+	b.setColorScheme("dark")
+	dark := eval[string](b, bg)
+	b.screenshot("theme-dark")
+	if light == dark {
+		t.Errorf("the background is %s in both themes", light)
+	}
+	if !eval[bool](b, `(([r, g, b]) => r + g + b < 200)(`+bg+`.match(/\d+/g).map(Number))`) {
+		t.Errorf("dark theme background %s is not dark", dark)
+	}
+	t.Logf("background: light %s, dark %s", light, dark)
+}
+
+func TestBrowserLayout(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("layout.ipynb", showcase...)
+	b.open("layout.ipynb")
+	b.do(chromedp.Click(chromedp.CSS(`[data-command="run-all"]`)))
+	b.waitOutput("c4", "boom")
+	b.setColorScheme("light")
+	b.screenshot("layout-1280x800")
+
+	b.do(chromedp.EmulateViewport(400, 800))
+	b.waitJS("the narrow layout", `innerWidth === 400`)
+	b.screenshot("layout-400x800")
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 400 {
+		t.Errorf("at 400 px the page is %d px wide: it scrolls sideways", w)
+	}
+	if !eval[bool](b, `(c => c.scrollWidth <= c.clientWidth)(document.querySelector(".cells"))`) {
+		t.Error("at 400 px the cells scroll sideways")
+	}
+}
+
+func TestBrowserStartPage(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("mine.ipynb", "1")
+	b.do(chromedp.Navigate(b.url + "/"))
+	b.waitJS("my notebook listed", `document.querySelector('.mine li[data-path="mine.ipynb"]') !== null`)
+	b.waitJS("the shipped notebook listed", `document.querySelector('.shipped .nb-open[data-path="tour.ipynb"]') !== null`)
+	b.screenshot("start-page")
+
+	// New notebook: a dialog asks for the name.
+	b.do(chromedp.Click(chromedp.CSS(`[data-action="new"]`)))
+	b.waitJS("the name dialog", `document.querySelector("dialog .dialog-input") === document.activeElement`)
+	b.typeText("fresh")
+	b.key("Enter")
+	b.waitJS("the new notebook", `location.pathname === "/nb/fresh.ipynb" && document.body.dataset.loaded === "true"`)
+
+	// A shipped notebook opens as an editable copy.
+	b.do(chromedp.Navigate(b.url + "/"))
+	b.do(chromedp.Click(chromedp.CSS(`.shipped .nb-open[data-path="tour.ipynb"]`)))
+	b.waitJS("the copy", `location.pathname.startsWith("/nb/") && document.body.dataset.loaded === "true"`)
+	if ro := eval[bool](b, `!document.querySelector(".banner").hidden`); ro {
+		t.Error("the copy of a shipped notebook is read-only")
+	}
+	t.Logf("the shipped notebook opened as %s", eval[string](b, `decodeURIComponent(location.pathname)`))
+}
+
+// BenchmarkBrowserRoundTrip measures, in the page, the time from the Shift-Enter keydown on a
+// trivial cell (1+1) to its Out[n] appearing in the DOM.
+func BenchmarkBrowserRoundTrip(bm *testing.B) {
+	b := newBrowser(bm, 1280, 800)
+	b.notebook("bench.ipynb", "1+1", "")
+	b.open("bench.ipynb")
+	b.edit("c0")
+	b.commandMode()
+	b.key("k")
+	b.waitJS("c0 selected", selectedIndex+` === 0`)
+	eval[bool](b, `(() => {
+		window.__rt = [];
+		let t0 = 0;
+		addEventListener("keydown", e => { if (e.key === "Enter" && e.shiftKey) t0 = performance.now(); }, true);
+		const cells = document.querySelector(".cells");
+		new MutationObserver(() => {
+			if (!t0) return;
+			const p = document.querySelector('.cell[data-id="c0"] .output-result .out-prompt');
+			const n = document.querySelector('.cell[data-id="c0"] .prompt').textContent.match(/\d+/);
+			if (p && n && p.textContent === "Out[" + n[0] + "]:") { __rt.push(performance.now() - t0); t0 = 0; }
+		}).observe(cells, {childList: true, subtree: true, characterData: true});
+		return true;
+	})()`)
+	bm.ResetTimer()
+	for i := 0; i < bm.N; i++ {
+		b.key("Enter", shift)
+		b.waitJS("Out[n]", fmt.Sprintf(`__rt.length === %d`, i+1))
+		b.key("k")
+		b.waitJS("c0 selected", selectedIndex+` === 0`)
+	}
+	bm.StopTimer()
+	rt := eval[[]float64](b, `__rt`)
+	slices.Sort(rt)
+	pct := func(p float64) float64 { return rt[min(len(rt)-1, int(p*float64(len(rt))))] }
+	bm.ReportMetric(pct(0.5), "ms-p50")
+	bm.ReportMetric(pct(0.99), "ms-p99")
+	bm.ReportMetric(0, "ns/op")
+}
