@@ -171,12 +171,14 @@ func (m *monitor) frame() {
 	m.cursor = next
 	f := Frame{Iter: m.l.Iterations(), Paused: m.l.Paused(), Virtual: m.l.VirtualTime(), Lost: lost}
 	var lastT time.Duration
+	activity := 0 // callbacks, fd readiness, timers: what can change the state
 	start := map[uint64]time.Duration{}
 	prevEnd := time.Duration(-1)
 	for _, e := range events {
 		lastT = max(lastT, e.T)
 		switch e.Kind {
 		case loop.EvRun:
+			activity++
 			begin := prevEnd
 			if begin < 0 {
 				begin = e.T
@@ -197,8 +199,10 @@ func (m *monitor) frame() {
 			start[uint64(e.A)] = time.Duration(e.B)
 			prevEnd = e.T
 		case loop.EvFdReady:
+			activity++
 			f.Marks = append(f.Marks, FrameMark{Kind: "fd", T: ms(e.T), ID: e.ID, Fd: e.Fd, Dir: e.Dir})
 		case loop.EvTimerDue:
+			activity++
 			f.Marks = append(f.Marks, FrameMark{Kind: "timer", T: ms(e.T), ID: e.ID})
 		}
 	}
@@ -235,8 +239,9 @@ func (m *monitor) frame() {
 		m.prevT = lastT
 	}
 	// The state comes from a snapshot the loop takes at its next boundary; while a callback
-	// blocks the loop, the last one stands.
-	if !m.asked.Swap(true) {
+	// blocks the loop, the last one stands. Only something that ran can change the state, so an
+	// idle loop is not asked (asking wakes it: an idle loop would never look idle).
+	if (activity > 0 || m.snap.Load() == nil) && !m.asked.Swap(true) {
 		m.l.Inspect(func(l *loop.Loop) {
 			s := l.Snapshot()
 			m.snap.Store(&s)
@@ -252,7 +257,7 @@ func (m *monitor) frame() {
 			f.State = st
 		}
 	}
-	if len(events) == 0 && f.State == nil && f.Current == nil {
+	if activity == 0 && f.State == nil && f.Current == nil {
 		m.quiet++
 		if m.quiet > 1 {
 			return // nothing new: no frame
