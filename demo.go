@@ -32,6 +32,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return m.runNotebook(ctx, args[1:])
 		case "demo":
 			return m.demo(ctx, args[1:])
+		case "healthcheck":
+			return m.healthcheck(ctx, args[1:])
 		}
 	}
 	return m.serve(ctx, args)

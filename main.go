@@ -3,6 +3,7 @@
 //	loopbook [-addr 127.0.0.1:8888] [-notebooks DIR]   serve the notebook UI
 //	loopbook run NB.ipynb [-o OUT.ipynb]              execute a notebook headless, like jupyter nbconvert --execute
 //	loopbook demo                                     the chapter's payoff in the terminal
+//	loopbook healthcheck [-addr HOST:PORT]            probe a running server's /healthz (container health checks)
 //	loopbook kernel                                   the kernel process the server starts (not for people)
 package main
 

@@ -12,7 +12,8 @@ import (
 
 // runNotebook is `loopbook run NB.ipynb [-o OUT.ipynb]`: every cell in a fresh kernel, outputs
 // printed in cell order and written to the executed notebook (NB.ipynb itself without -o).
-// It fails if a cell failed, as jupyter nbconvert --execute does.
+// It fails if a cell failed, as jupyter nbconvert --execute does. A notebook whose
+// metadata.loopbook.virtual_time is true runs on virtual time, as its golden test does.
 func (m *Main) runNotebook(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("loopbook run", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
@@ -51,6 +52,10 @@ func (m *Main) runNotebook(ctx context.Context, args []string) error {
 	if err := ipynb.WriteFile(dst, nb); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stderr, "ran %d cells; wrote %s\n", rep.Ran, dst)
+	clock := ""
+	if rep.VirtualTime {
+		clock = " on virtual time (metadata.loopbook.virtual_time)"
+	}
+	fmt.Fprintf(m.Stderr, "ran %d cells%s; wrote %s\n", rep.Ran, clock, dst)
 	return runErr
 }

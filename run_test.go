@@ -76,3 +76,44 @@ func TestRunNotebookFails(t *testing.T) {
 		t.Errorf("the cell after the failure ran")
 	}
 }
+
+// `loopbook run` honours metadata.loopbook.virtual_time, as the shipped notebooks' golden test
+// does: an hour's sleep takes no time and loop time is exact. Without it the loop keeps real time.
+func TestRunNotebookVirtualTime(t *testing.T) {
+	for _, virtual := range []bool{true, false} {
+		nb := ipynb.New()
+		if virtual {
+			if err := ipynb.SetMetadata(&nb.Metadata, ipynb.LoopbookKey, map[string]any{"virtual_time": true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code := "L.VirtualTime()"
+		if virtual {
+			code = "t0 := L.Time()\nco.Sleep(time.Hour)\nfmt.Println(L.VirtualTime(), L.Time()-t0)"
+		}
+		nb.Cells = append(nb.Cells, nb.NewCell(ipynb.CellCode, code))
+		dir := t.TempDir()
+		path := filepath.Join(dir, "nb.ipynb")
+		if err := ipynb.WriteFile(path, nb); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &stderr, Kernel: testKernel()}
+		if err := m.Run(context.Background(), []string{"run", path}); err != nil {
+			t.Fatalf("virtual=%v: run: %v\n%s%s", virtual, err, stdout.String(), stderr.String())
+		}
+		want, note := "── In[1] ──\nOut[1]: false\n", ""
+		if virtual {
+			want, note = "── In[1] ──\ntrue 1h0m0s\n", "on virtual time"
+		}
+		if stdout.String() != want {
+			t.Errorf("virtual=%v: printed %q, want %q", virtual, stdout.String(), want)
+		}
+		if !strings.Contains(stderr.String(), note) {
+			t.Errorf("virtual=%v: stderr %q lacks %q", virtual, stderr.String(), note)
+		}
+		if !virtual && strings.Contains(stderr.String(), "virtual") {
+			t.Errorf("real time run says virtual: %q", stderr.String())
+		}
+	}
+}

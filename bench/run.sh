@@ -74,23 +74,29 @@ cpu_ticks() {
 	echo "$((user + nice + system)) $steal"
 }
 
-# proc_ticks PID: user+system clock ticks of a running process.
+# proc_ticks PID: user and system clock ticks of a running process.
 proc_ticks() {
 	local f
-	read -r -a f <"/proc/$1/stat" 2>/dev/null || { echo 0; return; }
-	echo "$((f[13] + f[14]))"
+	read -r -a f <"/proc/$1/stat" 2>/dev/null || { echo "0 0"; return; }
+	echo "${f[13]} ${f[14]}"
 }
 
 # record ROUND SUITE CMD...: run a workload and append its JSON line, tagged with the round and
 # with how much CPU the rest of the machine used meanwhile. Other work on these two CPUs (a build,
 # someone's tests) skews a run; "other_cpu" is the CPU-seconds per second used by processes other
 # than the benchmark (and its echo server, if one runs), "steal" the share the hypervisor took.
+# With an echo server running, "server_user" and "server_sys" are the server's own user and
+# system CPU-seconds per second of the run: divided by req/s they give its CPU time per request,
+# which other work on the machine disturbs far less than it disturbs req/s.
 record() {
 	local round=$1 suite=$2
 	shift 2
-	local line b0 s0 b1 s1 p0=0 p1=0 t0 t1 mine
+	local line b0 s0 b1 s1 p0=0 p1=0 t0 t1 mine su0=0 ss0=0 su1=0 ss1=0
 	read -r b0 s0 < <(cpu_ticks)
-	if [[ -n "$server_pid" ]]; then p0=$(proc_ticks "$server_pid"); fi
+	if [[ -n "$server_pid" ]]; then
+		read -r su0 ss0 < <(proc_ticks "$server_pid")
+		p0=$((su0 + ss0))
+	fi
 	t0=$EPOCHREALTIME
 	local TIMEFORMAT='%U %S'
 	if ! { time "$@" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
@@ -99,7 +105,10 @@ record() {
 		return 0
 	fi
 	t1=$EPOCHREALTIME
-	if [[ -n "$server_pid" ]]; then p1=$(proc_ticks "$server_pid"); fi
+	if [[ -n "$server_pid" ]]; then
+		read -r su1 ss1 < <(proc_ticks "$server_pid")
+		p1=$((su1 + ss1))
+	fi
 	read -r b1 s1 < <(cpu_ticks)
 	line=$(tail -n 1 "$tmp/out")
 	if [[ "$line" != "{"*"}" ]]; then
@@ -116,7 +125,13 @@ record() {
 			wall = t1 - t0; if (wall <= 0) wall = 1e-9
 			o = (b - p) / hz - mine; if (o < 0) o = 0
 			printf "%.3f %.3f\n", o / wall, s / hz / wall }')
-	line="${line%\}}, \"round\": $round, \"suite\": \"$suite\", \"rev\": \"$REV\", \"other_cpu\": $other, \"steal\": $steal}"
+	local extra=""
+	if [[ -n "$server_pid" ]]; then
+		extra=$(awk -v u="$((su1 - su0))" -v s="$((ss1 - ss0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN {
+			wall = t1 - t0; if (wall <= 0) wall = 1e-9
+			printf ", \"server_user\": %.4f, \"server_sys\": %.4f", u / hz / wall, s / hz / wall }')
+	fi
+	line="${line%\}}, \"round\": $round, \"suite\": \"$suite\", \"rev\": \"$REV\", \"other_cpu\": $other, \"steal\": $steal$extra}"
 	echo "$line" >>"$OUT"
 	echo "  $line" >&2
 }

@@ -136,8 +136,8 @@ def echo_section(recs):
         size = rows[0].get("size", 64)
         secs = statistics.median(r["seconds"] for r in rows)
         print(f"### Echo: {conns} connection(s) × {size} B ping-pong, {secs:g} s measured; server CPU 0, client CPU 1\n")
-        print("| server | runs | median req/s | min..max req/s | ÷ go-net (per round) | ÷ uvloop-proto (per round) | p50 / p99 RTT µs (median) |")
-        print("|---|---|---|---|---|---|---|")
+        print("| server | runs | median req/s | min..max req/s | ÷ go-net (per round) | ÷ uvloop-proto (per round) | p50 / p99 RTT µs (median) | server CPU µs/req: user + sys (median) |")
+        print("|---|---|---|---|---|---|---|---|")
         impls = [i for i in ECHO_IMPLS if any(r["impl"] == i for r in rows)]
         impls += sorted({r["impl"] for r in rows} - set(impls))
         for impl in impls:
@@ -149,8 +149,19 @@ def echo_section(recs):
                 ratios.append(f"{statistics.median(rs):.2f} ({min(rs):.2f}..{max(rs):.2f})" if rs else "–")
             p50 = statistics.median(r["p50_us"] for r in mine)
             p99 = statistics.median(r["p99_us"] for r in mine)
-            print(f"| {impl} | {len(mine)} | {fmt(statistics.median(rps))} | {spread(rps)} | {ratios[0]} | {ratios[1]} | {p50:.0f} / {p99:.0f} |")
+            cpu = "–"
+            withcpu = [r for r in mine if "server_user" in r and r["req_per_s"] > 0]
+            if withcpu:
+                us = statistics.median(r["server_user"] / r["req_per_s"] * 1e6 for r in withcpu)
+                sy = statistics.median(r["server_sys"] / r["req_per_s"] * 1e6 for r in withcpu)
+                cpu = f"{us:.2f} + {sy:.2f} = {us + sy:.2f}"
+            print(f"| {impl} | {len(mine)} | {fmt(statistics.median(rps))} | {spread(rps)} | {ratios[0]} | {ratios[1]} | {p50:.0f} / {p99:.0f} | {cpu} |")
         print()
+        if any("server_user" in r for r in rows):
+            print("Server CPU per request is the server process's user and system CPU time over the client's")
+            print("run (warm-up included) per second, divided by req/s: what one request costs the server,")
+            print("which other work on the machine disturbs less than throughput. Time the kernel spends on")
+            print("loopback traffic in softirq context on behalf of the server counts as its system time.\n")
 
 
 def targets_section(recs):

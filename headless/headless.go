@@ -30,17 +30,45 @@ type Options struct {
 
 // Report says how a run went.
 type Report struct {
-	Ran    int      // code cells executed
-	Failed []string // "In[n]" of cells whose error was not expected
-	Cause  string   // why the kernel died, if it did
+	Ran         int      // code cells executed
+	Failed      []string // "In[n]" of cells whose error was not expected
+	Cause       string   // why the kernel died, if it did
+	VirtualTime bool     // the kernel ran on virtual time
+}
+
+// Meta is what a notebook says about how it is run, under metadata.loopbook.
+type Meta struct {
+	// VirtualTime runs the notebook on virtual time: when nothing is ready the loop's clock jumps
+	// to the next timer, so timers fire at once and in order and durations measured with loop
+	// time are exact. Notebooks whose lesson is not real timing set it, so that a headless run
+	// (and the shipped notebooks' golden test) is fast and its outputs are stable.
+	VirtualTime bool `json:"virtual_time"`
+}
+
+// ReadMeta reads nb's metadata.loopbook; a notebook without it gets the zero Meta.
+func ReadMeta(nb *ipynb.Notebook) (Meta, error) {
+	var m Meta
+	if _, err := ipynb.GetMetadata(nb.Metadata, ipynb.LoopbookKey, &m); err != nil {
+		return Meta{}, fmt.Errorf("metadata.%s: %w", ipynb.LoopbookKey, err)
+	}
+	return m, nil
 }
 
 // ErrCellFailed is returned (wrapped) when a cell failed.
 var ErrCellFailed = errors.New("a cell failed")
 
 // Run executes nb's code cells in a fresh kernel and replaces their outputs and execution counts
-// with the new ones. The error is ErrCellFailed (wrapped) if a cell failed unexpectedly.
+// with the new ones. The error is ErrCellFailed (wrapped) if a cell failed unexpectedly. The
+// kernel runs on virtual time when the notebook's metadata.loopbook.virtual_time says so (or
+// opts.Kernel.Limits asks for it).
 func Run(ctx context.Context, nb *ipynb.Notebook, opts Options) (Report, error) {
+	meta, err := ReadMeta(nb)
+	if err != nil {
+		return Report{}, err
+	}
+	if meta.VirtualTime {
+		opts.Kernel.Limits.VirtualTime = true
+	}
 	if opts.Settle == 0 {
 		opts.Settle = 5 * time.Second
 	}
@@ -61,7 +89,7 @@ func Run(ctx context.Context, nb *ipynb.Notebook, opts Options) (Report, error) 
 	if err := c.waitIdle(ctx, k); err != nil {
 		return Report{Cause: k.Cause()}, err
 	}
-	var rep Report
+	rep := Report{VirtualTime: opts.Kernel.Limits.VirtualTime}
 	for _, cell := range nb.Cells {
 		if cell.Type != ipynb.CellCode {
 			continue

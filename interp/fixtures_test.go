@@ -34,7 +34,9 @@ import (
 // cells have ended (yaegi races with itself when a goroutine runs while a cell compiles).
 //
 // All cells of a fixture run in one notebook, one after the other, then the notebook settles
-// (nothing left on the loop, no goroutine left), then every run's output is compared.
+// (nothing left on the loop, no goroutine left), the loop reports what each run left behind
+// (loop.Report: exceptions never retrieved, coroutines never awaited; each run is also reported
+// when its cell returns, as the kernel does), then every run's output is compared.
 //
 // go test ./interp -run TestFixtures -update rewrites the Out files from what the cells did.
 
@@ -130,6 +132,7 @@ func runFixture(t *testing.T, path string) {
 	nb.waitGoroutines = strings.Contains(a.comment, "wait: goroutines")
 	results := nb.runCells(cells)
 	nb.settle()
+	nb.reportAll(cells)
 	got := map[int]string{}
 	for i, c := range cells {
 		got[c.Count] = nb.render(loop.Owner(c.Count), results[i])

@@ -56,6 +56,9 @@ type notebook struct {
 	finished map[loop.Owner]bool
 	done     chan struct{}
 
+	// reporting is the run whose leftovers the loop is reporting (see report). Loop goroutine.
+	reporting loop.Owner
+
 	// waitGoroutines makes runCells start a cell only when the goroutines of the earlier ones
 	// have ended (the fixture's comment says "wait: goroutines").
 	waitGoroutines bool
@@ -93,7 +96,11 @@ func newNotebook(t *testing.T) *notebook {
 		if c.Err != nil {
 			msg += ": " + c.Err.Error()
 		}
-		nb.add(c.Owner(), "loop", msg+"\n")
+		o := c.Owner()
+		if o == 0 {
+			o = nb.reporting // a coroutine never awaited: the report is about the run being reported
+		}
+		nb.add(o, "loop", msg+"\n")
 	})
 	nb.s, err = interp.New(interp.Options{
 		Loop:    l,
@@ -161,6 +168,7 @@ func (nb *notebook) runCells(cells []interp.Cell) []interp.Result {
 				}
 			}()
 			results[i] = nb.s.Execute(co, c)
+			nb.report(owner)
 			nb.mu.Lock()
 			nb.finished[owner] = true
 			nb.mu.Unlock()
@@ -191,6 +199,30 @@ func (nb *notebook) runCells(cells []interp.Cell) []interp.Result {
 		nb.t.Fatalf("the cells did not finish")
 	}
 	return results
+}
+
+// report has the loop report what run o left behind that asyncio would warn about when it
+// collects garbage (a task exception never retrieved, a coroutine never awaited), as the kernel
+// does when a cell returns and when the last work it left ends. Loop goroutine, or a cell's task.
+func (nb *notebook) report(o loop.Owner) {
+	nb.reporting = o
+	nb.l.Report(o)
+	nb.reporting = 0
+}
+
+// reportAll reports, once the notebook has settled, what every run left behind (for the kernel,
+// the moment the last work a run left on the loop ends).
+func (nb *notebook) reportAll(cells []interp.Cell) {
+	done := make(chan struct{})
+	if !nb.l.Inspect(func(*loop.Loop) {
+		for _, c := range cells {
+			nb.report(loop.Owner(c.Count))
+		}
+		close(done)
+	}) {
+		return
+	}
+	<-done
 }
 
 // settle waits until the loop has nothing left to do and no goroutine a cell started is still

@@ -1,14 +1,13 @@
 package interp
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"reflect"
-	"runtime"
-	"strconv"
 	"sync"
+	"sync/atomic"
 
+	"github.com/loopbook/loopbook/interp/internal/gid"
 	"github.com/loopbook/loopbook/loop"
 )
 
@@ -109,13 +108,22 @@ func (s *Session) out(vals ...any) {
 }
 
 // goroutines records who started each goroutine the guard knows, so that its panic and its
-// output reach the right cell.
+// output reach the right cell, and which goroutines belong to which loop.
 type goroutines struct {
 	mu     sync.Mutex
 	next   int
 	owners map[int]loop.Owner // token → owner of the code that ran the go statement
 	byG    map[int64]loop.Owner
+	nbyG   atomic.Int64 // len(byG), so that CallerOwner skips the lock while no guarded goroutine runs
+
+	loopsMu sync.Mutex
+	loops   map[int64]*loop.Loop // goroutine id → the loop whose goroutine or task coroutine it is
 }
+
+// maxLoopGoroutines bounds the cache of goroutines known to belong to a loop (task coroutines
+// come and go; the entry of one that ended is never asked for again: goroutine ids are not
+// reused).
+const maxLoopGoroutines = 1024
 
 func (s *Session) goStart() int {
 	o, _ := s.CallerOwner()
@@ -133,7 +141,8 @@ func (s *Session) goEnd(token int, r any) {
 	g.mu.Lock()
 	o := g.owners[token]
 	delete(g.owners, token)
-	delete(g.byG, goid())
+	delete(g.byG, gid.ID())
+	g.nbyG.Store(int64(len(g.byG)))
 	g.mu.Unlock()
 	if r == nil {
 		return
@@ -151,38 +160,78 @@ func (s *Session) goEnd(token int, r any) {
 // goEnter runs first in every guarded goroutine (see goStart) to learn its goroutine id.
 func (s *Session) goEnter(token int) {
 	g := &s.gor
-	id := goid()
+	id := gid.ID()
 	g.mu.Lock()
 	g.byG[id] = g.owners[token]
+	g.nbyG.Store(int64(len(g.byG)))
 	g.mu.Unlock()
 }
 
-// CallerOwner reports the owner of the code calling it, from any goroutine: the owner of the
-// callback or task running on the shared loop (or on a private loop a cell made), or of the cell
-// that started this goroutine with a go statement. ok is false for code nobody owns.
+// CallerOwner reports the owner of the code calling it, from any goroutine. ok is false for code
+// nobody owns. The owner is:
+//
+//   - for a goroutine a cell started with a go statement, that cell run;
+//   - for the shared loop's goroutine and its tasks' coroutines, the owner of the callback or
+//     task running on the shared loop now;
+//   - for a private loop a cell made (its goroutine and its tasks' coroutines), the owner of the
+//     shared loop's work that runs it now (the cell calling RunUntilComplete), whichever cell
+//     made the loop; the private loop's own owner when the shared loop runs nothing.
+//
+// The kernel calls it on every write of interpreted code, so it is cheap: goroutines are told
+// apart by a fast id (internal/gid), and which loop a goroutine belongs to is asked of the loop
+// package once per goroutine.
 func (s *Session) CallerOwner() (loop.Owner, bool) {
-	if l, err := loop.Running(); err == nil {
-		if o, ok := l.CallerOwner(); ok {
+	id := gid.ID()
+	g := &s.gor
+	if g.nbyG.Load() > 0 {
+		g.mu.Lock()
+		o, ok := g.byG[id]
+		g.mu.Unlock()
+		if ok {
 			return o, true
 		}
 	}
-	g := &s.gor
-	id := goid()
-	g.mu.Lock()
-	o, ok := g.byG[id]
-	g.mu.Unlock()
-	return o, ok
+	l := s.loopOf(id)
+	if l == nil {
+		return 0, false
+	}
+	shared := s.opts.Loop
+	if l == shared {
+		// The shared loop runs this goroutine's work, or waits for it: its owner is stable.
+		return shared.CurrentOwner(), true
+	}
+	if cb, ok := shared.Current(); ok {
+		return cb.Info.Owner, true
+	}
+	return l.CurrentOwner(), true
 }
 
-func goid() int64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	b, _ := bytes.CutPrefix(buf[:n], []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		id, _ := strconv.ParseInt(string(b[:i]), 10, 64)
-		return id
+// loopOf returns the loop whose goroutine (or task coroutine) goroutine id is, or nil; see
+// CallerOwner. A goroutine that belongs to a loop belongs to it for life (a private loop run
+// inside a shared loop's task is answered for as the shared loop's work, which is what
+// CallerOwner wants); one that belongs to none is asked about again next time.
+func (s *Session) loopOf(id int64) *loop.Loop {
+	g := &s.gor
+	g.loopsMu.Lock()
+	l := g.loops[id]
+	g.loopsMu.Unlock()
+	if l != nil {
+		return l
 	}
-	return 0
+	l, err := loop.Running()
+	if err != nil {
+		return nil
+	}
+	if _, ok := l.CallerOwner(); !ok {
+		return nil
+	}
+	g.loopsMu.Lock()
+	if len(g.loops) >= maxLoopGoroutines {
+		clear(g.loops)
+	}
+	g.loops[id] = l
+	g.loopsMu.Unlock()
+	return l
 }
 
 // Goroutines reports how many goroutines started by cells' go statements are still running:

@@ -112,7 +112,7 @@ func New(opts Options) (*Session, error) {
 	s := &Session{
 		opts:    opts,
 		history: map[string]entry{},
-		gor:     goroutines{owners: map[int]loop.Owner{}, byG: map[int64]loop.Owner{}},
+		gor:     goroutines{owners: map[int]loop.Owner{}, byG: map[int64]loop.Owner{}, loops: map[int64]*loop.Loop{}},
 		facts:   newFacts(),
 		names:   map[string]bool{},
 	}
@@ -673,6 +673,9 @@ func (s *Session) prepareStmts(c Cell, p *prepared) *Error {
 	for _, name := range p.mains {
 		body.List = append(body.List, &ast.ExprStmt{X: &ast.CallExpr{Fun: ast.NewIdent(name)}})
 	}
+	if e := s.topLevelUnsupported(body); e != nil {
+		return e
+	}
 	p.stmtDeclared = topLevelNames(body)
 	p.declared = append(p.declared, p.stmtDeclared...)
 	if e := s.checkFailedUse(c, p.file, body); e != nil {
@@ -694,6 +697,39 @@ func (s *Session) prepareStmts(c Cell, p *prepared) *Error {
 	}
 	p.stmts = body
 	return nil
+}
+
+// topLevelUnsupported reports a return or goto in a cell's own code (outside any func literal):
+// a cell is not a function, and the interpreter runs top-level compound statements as func
+// literals (wrapCompound), so a return would only leave that statement and the cell would go on,
+// a bare one crashes yaegi's compiler, and a goto is silently skipped.
+func (s *Session) topLevelUnsupported(body *ast.BlockStmt) *Error {
+	var bad ast.Node
+	var msg string
+	for _, st := range body.List {
+		ast.Inspect(st, func(n ast.Node) bool {
+			if bad != nil {
+				return false
+			}
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				bad, msg = n, "return in a cell's top-level code: a cell is not a function; put the code in a func, or use if/else"
+			case *ast.BranchStmt:
+				if n.Tok == token.GOTO {
+					bad, msg = n, "goto in a cell's top-level code is not supported by the interpreter; use it inside a func"
+				}
+			}
+			return true
+		})
+	}
+	if bad == nil {
+		return nil
+	}
+	pos := s.yi.FileSet().Position(bad.Pos())
+	p, _ := posOf(pos.Line, pos.Column)
+	return &Error{Kind: UnsupportedError, Pos: p, Msg: msg}
 }
 
 // topLevelNames lists the names a cell's statements declare at their top level: the notebook

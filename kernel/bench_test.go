@@ -156,3 +156,13 @@ for i := 0; i < %d; i++ {
 }
 `)
 }
+
+// BenchmarkCellPrintln: a cell printing b.N lines with fmt.Println, from the request to its reply
+// (the output capped per cell is included: the kernel still routes every line). The op is one line.
+func BenchmarkCellPrintln(b *testing.B) {
+	benchCell(b, `
+for i := 0; i < %d; i++ {
+	fmt.Println("line", i)
+}
+`)
+}

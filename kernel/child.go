@@ -56,7 +56,7 @@ func Serve(args []string) int {
 	if err := debug.SetCrashOutput(crash, debug.CrashOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, "loopbook kernel:", err)
 	}
-	k := &kernel{sendw: bufio.NewWriter(msgs), runs: map[int]string{}, live: map[int]Owned{}}
+	k := &kernel{sendw: bufio.NewWriter(msgs), runs: map[int]string{}, live: map[int]Owned{}, trim: newTrimmer()}
 	notes := applyLimits(lim)
 	if err := k.start(lim.VirtualTime); err != nil {
 		k.send(Message{Type: MsgDying, Text: "the kernel could not start: " + err.Error()})
@@ -66,10 +66,9 @@ func Serve(args []string) int {
 	go k.readRequests(os.NewFile(fdShell, "shell"), false)
 	go k.readRequests(os.NewFile(fdControl, "control"), true)
 	go k.watchOwned()
-	mon := newMonitor(k.l, k.send)
-	mon.line = k.s.Line
-	go mon.run()
+	k.panel.start(k.s.Line)
 	k.send(Message{Type: MsgStatus, State: StateIdle})
+	k.trim.idle()
 	if err := k.l.RunForever(); err != nil {
 		k.send(Message{Type: MsgDying, Text: err.Error()})
 		return ExitSetup
@@ -84,6 +83,8 @@ type kernel struct {
 	l      *loop.Loop
 	s      *interp.Session
 	router *router
+	panel  *panel // the loop monitors (monitor.go)
+	trim   *trimmer
 
 	sendMu sync.Mutex
 	sendw  *bufio.Writer
@@ -95,6 +96,11 @@ type kernel struct {
 	current atomic.Pointer[cellRun] // the request being handled
 
 	live map[int]Owned // loop goroutine: runs that still own work, with what was last reported
+
+	// reporting is the run whose leftovers report is being made (see report): the loop's reports
+	// about a coroutine never awaited carry no owner of their own. Loop goroutine (or the cell's
+	// task, while the loop waits for it).
+	reporting int
 }
 
 // cellRun is one request being handled.
@@ -127,13 +133,20 @@ func (k *kernel) start(virtualTime bool) error {
 	}
 	k.l = l
 	l.SetExceptionHandler(func(_ *loop.Loop, c loop.ExceptionContext) {
-		k.router.write(int(c.Owner()), "stderr", []byte(c.String()+"\n"))
+		o := int(c.Owner())
+		if o == 0 {
+			o = k.reporting
+		}
+		k.router.write(o, "stderr", []byte(exceptionText(c)+"\n"))
 	})
+	k.panel = newPanel(l, k.send, owner)
+	exports := symbols.Exports()
+	k.hookLoopNew(exports)
 	s, err := interp.New(interp.Options{
 		Loop:    l,
 		Stdout:  stdout,
 		Stderr:  stderr,
-		Exports: symbols.Exports(),
+		Exports: exports,
 		Setup:   compilePrelude,
 		OnGoPanic: func(o loop.Owner, e *interp.Error) {
 			k.sendError(int(o), e)
@@ -257,6 +270,7 @@ func (k *kernel) pump() {
 	req := k.queue[0]
 	k.queue = k.queue[1:]
 	k.mu.Unlock()
+	k.trim.start()
 	k.send(Message{Type: MsgStatus, State: StateBusy, Parent: req.ID})
 	switch req.Type {
 	case ReqExecute:
@@ -267,12 +281,14 @@ func (k *kernel) pump() {
 	default:
 		k.send(Message{Type: MsgReply, Parent: req.ID, Status: "error", Evalue: fmt.Sprintf("unknown request type %q", req.Type)})
 		k.send(Message{Type: MsgStatus, State: StateIdle, Parent: req.ID})
+		k.trim.idle()
 	}
 }
 
 func (k *kernel) finishRequest(req Request, status string) {
 	k.send(Message{Type: MsgReply, Parent: req.ID, Status: status})
 	k.send(Message{Type: MsgStatus, State: StateIdle, Parent: req.ID})
+	k.trim.idle()
 }
 
 // execute runs a cell as a task on the shared loop, owned by its run. Loop goroutine.
@@ -296,10 +312,19 @@ func (k *kernel) execute(req Request) {
 		return
 	}
 	run.task = task
+	// A cell's task cancelled before its first step (an interrupt's clean-up racing the next
+	// request) never reaches finishCell: finish the cell here, or the kernel would wait for it
+	// for ever.
+	task.AddDoneCallback(func(*loop.Future) {
+		if k.current.Load() == run {
+			k.finishCell(run, interp.Result{Err: &interp.Error{Kind: interp.CancelledError, Msg: "cancelled before it started"}})
+		}
+	})
 }
 
 // finishCell reports a cell's result. It runs at the end of the cell's task.
 func (k *kernel) finishCell(run *cellRun, res interp.Result) {
+	k.report(run.count)
 	syncFDs()
 	k.router.flush(run.count)
 	cell := run.req.Cell
@@ -319,12 +344,42 @@ func (k *kernel) finishCell(run *cellRun, res interp.Result) {
 	k.send(Message{Type: MsgStatus, State: StateIdle, Parent: run.req.ID})
 	k.current.Store(nil)
 	close(run.done)
+	k.trim.idle()
 	k.l.CallSoon(k.pump, loop.WithName("kernel: next request"), loop.WithOwner(0))
 }
 
 func (k *kernel) sendError(count int, e *interp.Error) {
 	k.router.flush(count)
 	k.send(Message{Type: MsgError, Cell: k.cellOf(count), Count: count, Ename: string(e.Kind), Evalue: e.Error(), Traceback: e.Traceback()})
+}
+
+// report gives, in run c's stderr, the warnings asyncio prints when it collects garbage: a task
+// or future of the run whose exception nobody retrieved, a coroutine object it made and never
+// awaited. The loop makes them deterministic (Loop.Report); the kernel asks when the cell
+// returns and again when the last work the run left on the loop ends (a task failing after its
+// cell returned is reported then: nothing of the run is left that could still retrieve it).
+// Loop goroutine, or the cell's task.
+func (k *kernel) report(c int) {
+	k.reporting = c
+	k.l.Report(loop.Owner(c))
+	k.reporting = 0
+}
+
+// exceptionText is what the loop's exception handler prints, as asyncio's default handler does:
+// the message, the task or future concerned, the error. The Go stack of a panic is left out: it
+// is the interpreter's, not the cell's (a cell's own panics are reported with cell positions).
+func exceptionText(c loop.ExceptionContext) string {
+	var b strings.Builder
+	b.WriteString(c.Message)
+	if c.Task != nil {
+		fmt.Fprintf(&b, "\ntask: %s", c.Task)
+	} else if c.Future != nil {
+		fmt.Fprintf(&b, "\nfuture: %s", c.Future)
+	}
+	if c.Err != nil {
+		fmt.Fprintf(&b, "\n%v", c.Err)
+	}
+	return b.String()
 }
 
 // cancelCell cancels what earlier runs of a cell still own. Loop goroutine.
@@ -396,6 +451,7 @@ func (k *kernel) reportOwned(c int) {
 		if !tracked {
 			return // it never owned anything after its cell returned
 		}
+		k.report(c)
 		k.router.finish(c)
 	} else {
 		k.live[c] = now
@@ -474,7 +530,9 @@ func (k *kernel) stopAllOwned(by int) {
 	k.mu.Lock()
 	counts := make([]int, 0, len(k.runs))
 	for c := range k.runs {
-		counts = append(counts, c)
+		if c <= by { // a later run started after the interpreter was re-primed: it is alive
+			counts = append(counts, c)
+		}
 	}
 	k.mu.Unlock()
 	sort.Ints(counts)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,32 @@ import (
 // protocol instead of running tests, exactly as `loopbook kernel` does.
 func TestMain(m *testing.M) {
 	if os.Getenv("LOOPBOOK_TEST_KERNEL") == "1" {
+		// LOOPBOOK_TEST_CPUPROFILE=FILE profiles the kernel process (go test -bench … with it set
+		// profiles the kernels the benchmark starts; the last one to exit wins).
+		// LOOPBOOK_TEST_MEMPROFILE=FILE writes the kernel's heap profile once it has been up for
+		// LOOPBOOK_TEST_MEMPROFILE_AFTER (default 1s).
+		if path := os.Getenv("LOOPBOOK_TEST_MEMPROFILE"); path != "" {
+			runtime.MemProfileRate = 4096
+			after, err := time.ParseDuration(os.Getenv("LOOPBOOK_TEST_MEMPROFILE_AFTER"))
+			if err != nil {
+				after = time.Second
+			}
+			time.AfterFunc(after, func() {
+				if f, err := os.Create(path); err == nil {
+					runtime.GC()
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			})
+		}
+		if path := os.Getenv("LOOPBOOK_TEST_CPUPROFILE"); path != "" {
+			if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+				code := kernel.Serve(os.Args[1:])
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
 		os.Exit(kernel.Serve(os.Args[1:]))
 	}
 	os.Exit(m.Run())
@@ -453,4 +481,140 @@ func TestMonitor(t *testing.T) {
 		t.Errorf("frames: timers seen %v, blocking callback seen %v", sawTimers, sawBlocking)
 	}
 	_ = id
+}
+
+// joinStreams merges consecutive stream messages of one cell run and stream, as a notebook shows
+// them (how the kernel batches output into messages is not part of the protocol).
+func joinStreams(lines []kernel.Message) []string {
+	var out []string
+	var prev *kernel.Message
+	for i := range lines {
+		m := lines[i]
+		if m.Type == kernel.MsgStream && prev != nil && prev.Type == kernel.MsgStream &&
+			prev.Cell == m.Cell && prev.Count == m.Count && prev.Name == m.Name {
+			prev.Text += m.Text
+			out[len(out)-1] = brief(*prev)
+			continue
+		}
+		cp := m
+		prev = &cp
+		out = append(out, brief(m))
+	}
+	return out
+}
+
+func executeJoined(t *testing.T, k *kernel.Kernel, cell, code string) []string {
+	t.Helper()
+	id, err := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: cell, Code: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return joinStreams(collect(t, k, 20*time.Second, isIdleFor(id)))
+}
+
+// What asyncio says only when it collects garbage comes, deterministically, in the stderr of the
+// cell that owns the work: at the end of the cell, before its result and reply, for a task
+// exception never retrieved and a coroutine never awaited; once the cell's last leftover work
+// has ended for a task that fails after the cell returned.
+func TestLeftoversReported(t *testing.T) {
+	k := start(t)
+	got := executeJoined(t, k, "a", `L.CreateTask(func(co *loop.Co) (any, error) { return nil, errors.New("boom") }, loop.WithName("failing"))
+L.Coro(func(co *loop.Co) (any, error) { return nil, nil }, loop.WithName("forgotten"))
+co.Sleep(0)
+"returned"`)
+	want := []string{
+		"status busy", "execute_input a[1]",
+		`stream a[1] stderr "Task exception was never retrieved\ntask: <Task finished exception=boom name='failing'>\nboom\n` +
+			`RuntimeWarning: coroutine 'forgotten' was never awaited\nCoroutine created at In[1]:2\n"`,
+		`result a[1] "\"returned\""`, "reply ok", "status idle",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cell a:\n got: %q\nwant: %q", got, want)
+	}
+
+	got = executeJoined(t, k, "b", `L.CreateTask(func(co *loop.Co) (any, error) {
+	co.Sleep(20 * time.Millisecond)
+	return nil, errors.New("late")
+}, loop.WithName("late failure"))`)
+	if strings.Contains(strings.Join(got, "\n"), "never retrieved") {
+		t.Errorf("the late failure was reported before it happened: %q", got)
+	}
+	var later []kernel.Message
+	for _, m := range collect(t, k, 10*time.Second, func(m kernel.Message) bool {
+		return m.Type == kernel.MsgOwned && m.Count == 2 && m.Owned.Empty()
+	}) {
+		if m.Type != kernel.MsgOwned {
+			later = append(later, m)
+		}
+	}
+	wantLater := []string{`stream b[2] stderr "Task exception was never retrieved\ntask: <Task finished exception=late name='late failure'>\nlate\n"`}
+	if g := joinStreams(later); strings.Join(g, "\n") != strings.Join(wantLater, "\n") {
+		t.Errorf("after cell b returned:\n got: %q\nwant: %q", g, wantLater)
+	}
+}
+
+// A private loop made in one cell and run by a later one prints in the running cell, in order,
+// before that cell's reply; nothing reaches the cell that made the loop.
+func TestPrivateLoopOutput(t *testing.T) {
+	k := start(t)
+	execute(t, k, "a", `l, _ := loop.New()
+l.CallSoon(func() { fmt.Println("scheduled by a") })
+work := func(co *loop.Co) (any, error) {
+	for i := range 3 {
+		fmt.Println("step", i)
+		co.Sleep(time.Millisecond)
+	}
+	return "done", nil
+}`)
+	got := executeJoined(t, k, "b", `fmt.Println("before")
+r, err := l.RunUntilComplete(work)
+fmt.Println("after:", r, err)`)
+	want := []string{
+		"status busy", "execute_input b[2]",
+		`stream b[2] stdout "before\nscheduled by a\nstep 0\nstep 1\nstep 2\nafter: done <nil>\n"`,
+		"reply ok", "status idle",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("cell b:\n got: %q\nwant: %q", got, want)
+	}
+	// Nothing arrives for a afterwards: a later cell's messages come next.
+	got = executeJoined(t, k, "c", `1`)
+	for _, l := range got {
+		if strings.Contains(l, " a[1] ") {
+			t.Errorf("output reached the cell that made the loop: %q", got)
+		}
+	}
+}
+
+// A cell's stdout and stderr reach the parent in the order the cell wrote them, all before its
+// reply, however the kernel batches them.
+func TestOutputOrder(t *testing.T) {
+	k := start(t)
+	got := executeJoined(t, k, "a", `log.SetFlags(0)
+for i := 0; i < 3000; i++ {
+	fmt.Println("out", i)
+	if i%1000 == 0 {
+		log.Print("err ", i)
+	}
+}`)
+	var out strings.Builder
+	want := []string{"status busy", "execute_input a[1]"}
+	flushOut := func() {
+		if out.Len() > 0 {
+			want = append(want, fmt.Sprintf("stream a[1] stdout %q", out.String()))
+			out.Reset()
+		}
+	}
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintln(&out, "out", i)
+		if i%1000 == 0 {
+			flushOut()
+			want = append(want, fmt.Sprintf("stream a[1] stderr %q", fmt.Sprintf("err %d\n", i)))
+		}
+	}
+	flushOut()
+	want = append(want, "reply ok", "status idle")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %d messages, want %d:\n got: %.2000q\nwant: %.2000q", len(got), len(want), got, want)
+	}
 }

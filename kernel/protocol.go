@@ -27,7 +27,7 @@ const (
 	ReqCancelOwned = "cancel_owned" // cancel what every run of Cell still owns (re-run, delete)
 	ReqInterrupt   = "interrupt"    // control fd: stop the running cell, drop queued ones
 	ReqShutdown    = "shutdown"     // control fd: exit after cancelling everything
-	ReqLoop        = "loop"         // control fd: Action pause|resume|step_iteration|step_callback|slow_motion (Value ms)|virtual_time (Value 0/1)
+	ReqLoop        = "loop"         // control fd: Action pause|resume|step_iteration|step_callback|slow_motion (Value ms)|virtual_time (Value 0/1); Loop: a private loop's id
 )
 
 // Request is what the parent sends.
@@ -39,6 +39,7 @@ type Request struct {
 	// Action and Value of a loop control request.
 	Action string  `json:"action,omitempty"`
 	Value  float64 `json:"value,omitempty"`
+	Loop   int     `json:"loop,omitempty"` // the private loop a loop control is for (Frame.Loop); 0 the shared loop
 }
 
 // Message types.

@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -62,6 +64,52 @@ type browser struct {
 	dir   string
 	shots string
 	wait  time.Duration
+
+	exceptions *exceptions // what the page threw: any exception fails the test
+}
+
+// exceptions collects the uncaught JavaScript exceptions and unhandled promise rejections of
+// a test's tabs.
+type exceptions struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+// listen is a chromedp listener (it runs on the tab's reader goroutine: it only records).
+func (e *exceptions) listen(ev any) {
+	t, ok := ev.(*runtime.EventExceptionThrown)
+	if !ok || t.ExceptionDetails == nil {
+		return
+	}
+	d := t.ExceptionDetails
+	text := d.Text
+	if d.Exception != nil && d.Exception.Description != "" {
+		text += " " + d.Exception.Description
+	}
+	e.mu.Lock()
+	e.seen = append(e.seen, fmt.Sprintf("%s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1))
+	e.mu.Unlock()
+}
+
+// check returns a cleanup that fails the test if a page threw.
+func (e *exceptions) check(tb testing.TB) func() {
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for _, s := range e.seen {
+			tb.Errorf("JavaScript exception: %s", s)
+		}
+	}
+}
+
+// newTab opens a second tab in the same browser, watched for exceptions like the first.
+func (b *browser) newTab() *browser {
+	b.tb.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(b.exceptions.listen))
+	b.tb.Cleanup(cancel)
+	second := *b
+	second.ctx = ctx
+	return &second
 }
 
 // newBrowser starts a server (temp notebook dir, real kernels) and a headless Chromium with a
@@ -101,12 +149,15 @@ func newBrowser(tb testing.TB, w, h int) *browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
+	b := &browser{tb: tb, url: hs.URL, dir: dir, wait: 30 * time.Second, exceptions: &exceptions{}}
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithListener(b.exceptions.listen))
+	b.ctx = ctx
 	tb.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
 	})
-	b := &browser{tb: tb, ctx: ctx, url: hs.URL, dir: dir, wait: 30 * time.Second}
+	// Registered after the cleanup above, so it runs before it: with the tab still there.
+	tb.Cleanup(b.exceptions.check(tb))
 	b.shots = os.Getenv("LOOPBOOK_SCREENSHOTS")
 	if b.shots == "" {
 		b.shots = filepath.Join(dir, "screenshots")

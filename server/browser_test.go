@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -277,13 +276,10 @@ func TestBrowserReloadKeepsState(t *testing.T) {
 	b.waitPrompt("c0", "In [1]:")
 
 	// A second tab shows the same.
-	ctx2, cancel := chromedp.NewContext(b.ctx)
-	defer cancel()
-	second := *b
-	second.ctx = ctx2
+	second := b.newTab()
 	second.open("reload.ipynb")
 	state := `[...document.querySelectorAll(".cell")].map(c => c.dataset.id + "|" + c.querySelector(".prompt").textContent + "|" + c.querySelector(".outputs").innerText).join("\n")`
-	if one, two := eval[string](b, state), eval[string](&second, state); one != two {
+	if one, two := eval[string](b, state), eval[string](second, state); one != two {
 		t.Errorf("the tabs differ:\nfirst:\n%s\nsecond:\n%s", one, two)
 	}
 }
@@ -324,51 +320,67 @@ func TestBrowserHugeOutput(t *testing.T) {
 		t.Errorf("show more: %d lines, before %d", more, rendered)
 	}
 
-	// Download the full text.
-	dl := t.TempDir()
+	// The kernel keeps the head and the tail of a flood and drops the middle: the page says so
+	// above the outputs, and offers what was kept.
+	cut := jsCell("c0") + `.querySelector(".output-cut")`
+	b.waitJS("the note that the middle was dropped", cut+` && !`+cut+`.hidden && `+cut+`.innerText.includes("dropped about")`)
+	t.Logf("the page says: %q", eval[string](b, cut+`.innerText`))
+	b.screenshot("huge-output")
+
+	// "download full text" (the stream's bar) and "download the kept text" (the note) both get
+	// the cell's text from the server: everything that was kept, in order, saying at the top
+	// and at the place that the middle is missing.
+	for _, button := range []string{
+		`[...` + bar + `.querySelectorAll("button")].find(x => x.textContent === "download full text")`,
+		`[...` + cut + `.querySelectorAll("button")].find(x => x.textContent === "download the kept text")`,
+	} {
+		text := b.download(button, "huge-In1-output.txt")
+		got := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		if !strings.HasPrefix(got[0], "[loopbook] In[1] of huge.ipynb printed about") || !strings.Contains(got[0], "dropped") {
+			t.Errorf("the download's first line %q does not say the middle was dropped", got[0])
+		}
+		if !strings.Contains(text, "\nline 0\nline 1\n") || !strings.Contains(text, "of output elided: the cell printed") {
+			t.Errorf("the download lacks the head or the kernel's note")
+		}
+		if last := got[len(got)-1]; last != fmt.Sprintf("line %d", lines-1) {
+			t.Errorf("the download ends with %q", last)
+		}
+		if len(got) <= rendered {
+			t.Errorf("downloaded %d lines, no more than the %d shown", len(got), rendered)
+		}
+		t.Logf("downloaded %d lines, %d bytes", len(got), len(text))
+	}
+
+	// A reload shows the same.
+	b.do(chromedp.Reload())
+	b.waitJS("the notebook to load", `document.body.dataset.loaded === "true"`)
+	b.waitJS("the note after a reload", cut+` && !`+cut+`.hidden && `+cut+`.innerText.includes("dropped about")`)
+}
+
+// download clicks the element a JS expression finds, waits for the file it downloads (named
+// name) and returns its content.
+func (b *browser) download(js, name string) string {
+	b.tb.Helper()
+	dl := b.tb.TempDir()
 	b.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dl})
 		return err
 	}))
-	b.do(chromedp.Click(chromedp.JSPath(`[...` + bar + `.querySelectorAll("button")].find(x => x.textContent === "download full text")`)))
-	// The kernel keeps the head and the tail of a flood (and says how much it elided between
-	// them); the download has all of the head, which the page shows only the end of.
-	var got int
-	var first string
+	b.do(chromedp.Click(chromedp.JSPath(js)))
+	p := filepath.Join(dl, name)
+	var last []byte
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		files, _ := filepath.Glob(filepath.Join(dl, "*.txt"))
 		partial, _ := filepath.Glob(filepath.Join(dl, "*.crdownload"))
-		if len(files) == 1 && len(partial) == 0 {
-			n, line := countLines(files[0])
-			if n > 0 && n == got {
-				break // stable
-			}
-			got, first = n, line
+		got, err := os.ReadFile(p)
+		if err == nil && len(partial) == 0 && len(got) > 0 && len(got) == len(last) {
+			return string(got) // stable
 		}
+		last = got
 	}
-	if first != "line 0" || got <= rendered {
-		t.Errorf("downloaded %d lines starting %q; want more than the %d shown, from line 0", got, first, rendered)
-	}
-	t.Logf("downloaded %d lines", got)
-}
-
-// countLines returns the number of lines in a file and its first line.
-func countLines(path string) (int, string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, ""
-	}
-	defer f.Close()
-	n, first := 0, ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if n == 0 {
-			first = sc.Text()
-		}
-		n++
-	}
-	return n, first
+	files, _ := filepath.Glob(filepath.Join(dl, "*"))
+	b.tb.Fatalf("no download %s (the directory has %v)", name, files)
+	return ""
 }
 
 // A notebook with one of each kind of output, for the theme and layout screenshots.
@@ -429,6 +441,59 @@ func TestBrowserStartPage(t *testing.T) {
 	b.waitJS("my notebook listed", `document.querySelector('.mine li[data-path="mine.ipynb"]') !== null`)
 	b.waitJS("the shipped notebook listed", `document.querySelector('.shipped .nb-open[data-path="tour.ipynb"]') !== null`)
 	b.screenshot("start-page")
+	row := func(path string) string { return fmt.Sprintf(`document.querySelector('.mine li[data-path=%q]')`, path) }
+	action := func(path, label string) string {
+		return fmt.Sprintf(`[...%s.querySelectorAll(".nb-actions button, .nb-actions a")].find(x => x.textContent === %q)`, row(path), label)
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(b.dir, name))
+		return err == nil
+	}
+
+	// Rename: a dialog asks for the new name, with the name without .ipynb selected.
+	b.do(chromedp.Click(chromedp.JSPath(action("mine.ipynb", "rename"))))
+	b.waitJS("the rename dialog", `document.querySelector("dialog .dialog-input") === document.activeElement`)
+	b.typeText("renamed")
+	b.key("Enter")
+	b.waitJS("the renamed notebook", row("renamed.ipynb")+` !== null && `+row("mine.ipynb")+` === null`)
+	if exists("mine.ipynb") || !exists("renamed.ipynb") {
+		t.Error("rename: the files are not renamed.ipynb alone")
+	}
+
+	// Duplicate.
+	b.do(chromedp.Click(chromedp.JSPath(action("renamed.ipynb", "duplicate"))))
+	b.waitJS("the copy", row("renamed copy.ipynb")+` !== null`)
+	if orig, err1 := os.ReadFile(filepath.Join(b.dir, "renamed.ipynb")); err1 != nil || !exists("renamed copy.ipynb") {
+		t.Errorf("duplicate: %v", err1)
+	} else if cp, _ := os.ReadFile(filepath.Join(b.dir, "renamed copy.ipynb")); string(cp) != string(orig) {
+		t.Error("duplicate: the copy differs from the original")
+	}
+
+	// Delete asks first.
+	b.do(chromedp.Click(chromedp.JSPath(action("renamed copy.ipynb", "delete"))))
+	b.waitJS("the confirmation", `document.querySelector("dialog .btn.primary")?.textContent === "Delete"`)
+	b.do(chromedp.Click(chromedp.CSS(`dialog .btn.primary`)))
+	b.waitJS("the copy gone", row("renamed copy.ipynb")+` === null`)
+	if exists("renamed copy.ipynb") {
+		t.Error("delete: the file is still there")
+	}
+
+	// Download gives the file's bytes.
+	got := b.download(action("renamed.ipynb", "download"), "renamed.ipynb")
+	if want, _ := os.ReadFile(filepath.Join(b.dir, "renamed.ipynb")); got != string(want) {
+		t.Errorf("download: %d bytes, the file has %d", len(got), len(want))
+	}
+
+	// Upload: the file picker's file is stored (under a free name) and listed.
+	up := filepath.Join(t.TempDir(), "uploaded.ipynb")
+	if err := os.WriteFile(up, []byte(got), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{up}))
+	b.waitJS("the uploaded notebook", row("uploaded.ipynb")+` !== null`)
+	if stored, err := os.ReadFile(filepath.Join(b.dir, "uploaded.ipynb")); err != nil || string(stored) != got {
+		t.Errorf("upload: stored %d bytes (%v), want the %d uploaded", len(stored), err, len(got))
+	}
 
 	// New notebook: a dialog asks for the name.
 	b.do(chromedp.Click(chromedp.CSS(`[data-action="new"]`)))
@@ -436,15 +501,71 @@ func TestBrowserStartPage(t *testing.T) {
 	b.typeText("fresh")
 	b.key("Enter")
 	b.waitJS("the new notebook", `location.pathname === "/nb/fresh.ipynb" && document.body.dataset.loaded === "true"`)
+	if !exists("fresh.ipynb") {
+		t.Error("new: no fresh.ipynb")
+	}
 
-	// A shipped notebook opens as an editable copy.
+	// A shipped notebook opens as an editable copy in the notebooks directory; edits go to the
+	// copy, and opening the shipped notebook again finds them.
 	b.do(chromedp.Navigate(b.url + "/"))
 	b.do(chromedp.Click(chromedp.CSS(`.shipped .nb-open[data-path="tour.ipynb"]`)))
-	b.waitJS("the copy", `location.pathname.startsWith("/nb/") && document.body.dataset.loaded === "true"`)
+	b.waitJS("the copy", `location.pathname === "/nb/tour.ipynb" && document.body.dataset.loaded === "true"`)
 	if ro := eval[bool](b, `!document.querySelector(".banner").hidden`); ro {
 		t.Error("the copy of a shipped notebook is read-only")
 	}
-	t.Logf("the shipped notebook opened as %s", eval[string](b, `decodeURIComponent(location.pathname)`))
+	b.do(chromedp.DoubleClick(chromedp.CSS(cell("intro") + " .rendered h1")))
+	b.waitJS("editing the intro", `document.body.dataset.mode === "edit"`)
+	b.key("End", ctrl)
+	b.typeText(" My notes.")
+	b.commandMode()
+	b.waitJS("saved", `document.querySelector(".save-status").dataset.state === "saved"`)
+	nb, err := ipynb.ReadFile(filepath.Join(b.dir, "tour.ipynb"))
+	if err != nil || !strings.HasSuffix(nb.Cells[0].Source, "My notes.") {
+		t.Fatalf("the copy: %v %+v", err, nb)
+	}
+	b.do(chromedp.Navigate(b.url + "/"))
+	b.do(chromedp.Click(chromedp.CSS(`.shipped .nb-open[data-path="tour.ipynb"]`)))
+	b.waitJS("the copy again", `location.pathname === "/nb/tour.ipynb" && document.body.dataset.loaded === "true"`)
+	b.waitJS("with the edit", jsCell("intro")+`.querySelector(".rendered").innerText.includes("My notes.")`)
+}
+
+// The time of the last run is shown under the cell and is still there after a reload.
+func TestBrowserElapsedKept(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("time.ipynb", "co.Sleep(120 * time.Millisecond)\n1")
+	b.open("time.ipynb")
+	b.edit("c0")
+	b.key("Enter", ctrl)
+	status := jsCell("c0") + `.querySelector(".cell-status .timing")?.textContent`
+	b.waitJS("the run's time", `/^✓ \d+ ms$/.test(`+status+` || "")`)
+	shown := eval[string](b, status)
+	b.do(chromedp.Reload())
+	b.waitJS("the notebook to load", `document.body.dataset.loaded === "true"`)
+	if again := eval[string](b, status); again != shown {
+		t.Errorf("after a reload the cell shows %q, before %q", again, shown)
+	}
+	t.Logf("the cell shows %q", shown)
+}
+
+// A JavaScript exception fails a browser test: the listener sees one thrown by the page.
+func TestBrowserExceptionsSeen(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.do(chromedp.Navigate(b.url + "/"))
+	b.waitJS("the start page", `document.querySelector(".nb-list") !== null`)
+	eval[bool](b, `(setTimeout(() => { throw new Error("thrown on purpose") }), Promise.reject(new Error("rejected on purpose")), true)`)
+	var seen []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(seen) < 2; time.Sleep(20 * time.Millisecond) {
+		b.exceptions.mu.Lock()
+		seen = append([]string(nil), b.exceptions.seen...)
+		b.exceptions.mu.Unlock()
+	}
+	joined := strings.Join(seen, "\n")
+	if !strings.Contains(joined, "thrown on purpose") || !strings.Contains(joined, "rejected on purpose") {
+		t.Errorf("exceptions seen: %q", seen)
+	}
+	b.exceptions.mu.Lock()
+	b.exceptions.seen = nil // expected here: not a failure of this test
+	b.exceptions.mu.Unlock()
 }
 
 // BenchmarkBrowserRoundTrip measures, in the page, the time from the Shift-Enter keydown on a

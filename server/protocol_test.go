@@ -3,14 +3,18 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -455,5 +459,255 @@ func TestNotebookAPI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ts.dir, "bad.ipynb")); err == nil {
 		t.Errorf("a bad upload was stored")
+	}
+}
+
+// runResult runs a cell and returns its Out text/plain (and the cell's elapsed time).
+func (c *wsConn) runResult(cell string) (string, float64) {
+	c.t.Helper()
+	c.send(server.MsgCellRun, server.CellRun{Cells: []string{cell}})
+	var out string
+	for {
+		env := c.next(20 * time.Second)
+		switch env.Type {
+		case server.MsgCellOutput:
+			var m server.CellOutput
+			json.Unmarshal(env.Data, &m)
+			if m.Cell == cell && m.Output.Type == "execute_result" {
+				out = m.Output.Data["text/plain"]
+			}
+			if m.Cell == cell && m.Output.Type == "error" {
+				c.t.Fatalf("%s failed: %s", cell, m.Output.Evalue)
+			}
+		case server.MsgCellDone:
+			var m server.CellDone
+			json.Unmarshal(env.Data, &m)
+			if m.Cell == cell {
+				return out, m.Elapsed
+			}
+		}
+	}
+}
+
+// waitGone waits until process pid has exited.
+func waitGone(t *testing.T, pid int, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+	}
+	t.Fatalf("%s: kernel process %d still runs", what, pid)
+}
+
+// A kernel idle for IdleTimeout is stopped (its process ends) and the page is told why; the
+// next run starts a new one.
+func TestIdleStopsKernel(t *testing.T) {
+	ts := newTestServer(t, server.Config{IdleTimeout: 300 * time.Millisecond})
+	ts.notebook(t, "a.ipynb", "os.Getpid()")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	out, _ := c.runResult("c0")
+	pid, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("Out: %q", out)
+	}
+	c.until(func(e server.Envelope) bool {
+		var ks server.KernelStatus
+		json.Unmarshal(e.Data, &ks)
+		return e.Type == server.MsgKernelStatus && ks.State == "none" && strings.Contains(ks.Cause, "idle")
+	})
+	waitGone(t, pid, "after the idle timeout")
+	out, _ = c.runResult("c0")
+	if out == "" || out == strconv.Itoa(pid) {
+		t.Errorf("after the idle stop the cell ran in kernel %q, want a new one (old %d)", out, pid)
+	}
+}
+
+// A kernel that is working is not idle, however long it works.
+func TestIdleSparesBusyKernel(t *testing.T) {
+	ts := newTestServer(t, server.Config{IdleTimeout: 100 * time.Millisecond})
+	ts.notebook(t, "a.ipynb", "co.Sleep(800 * time.Millisecond)\nos.Getpid()")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	out, _ := c.runResult("c0")
+	if _, err := strconv.Atoi(out); err != nil {
+		t.Fatalf("the run did not finish in its kernel: Out %q", out)
+	}
+}
+
+// Closing the notebook (its last tab) stops its kernel once CloseGrace has passed, after
+// saving.
+func TestCloseStopsKernel(t *testing.T) {
+	ts := newTestServer(t, server.Config{CloseGrace: 200 * time.Millisecond})
+	ts.notebook(t, "a.ipynb", "os.Getpid()")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	out, _ := c.runResult("c0")
+	pid, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("Out: %q", out)
+	}
+	c.Close()
+	waitGone(t, pid, "after the tab closed")
+	nb, err := ipynb.ReadFile(filepath.Join(ts.dir, "a.ipynb"))
+	if err != nil || len(nb.Cells[0].Outputs) != 1 {
+		t.Errorf("the closed notebook's file: %v %+v", err, nb)
+	}
+}
+
+// The time of a run is measured by the server (execute_input to reply), sent with cell:done,
+// stored in the cell's metadata as Jupyter records it, and shown again after a server restart.
+func TestElapsedKept(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, server.Config{NotebookDir: dir})
+	ts.notebook(t, "a.ipynb", "co.Sleep(30 * time.Millisecond)\n1")
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	_, el := c.runResult("c0")
+	if el <= 0 {
+		t.Fatalf("cell:done elapsed %v", el)
+	}
+	c.until(is(server.MsgNbSaved))
+	nb, err := ipynb.ReadFile(filepath.Join(dir, "a.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, _ := nb.Cells[0].Metadata["execution"].(map[string]any)
+	t0, err1 := time.Parse(time.RFC3339Nano, fmt.Sprint(ex["iopub.execute_input"]))
+	t1, err2 := time.Parse(time.RFC3339Nano, fmt.Sprint(ex["shell.execute_reply"]))
+	if err1 != nil || err2 != nil || math.Abs(t1.Sub(t0).Seconds()-el) > 1e-9 {
+		t.Errorf("metadata.execution %v: want the two times %v s apart", ex, el)
+	}
+
+	// Another server on the same directory (a restart) shows the same time.
+	ts2 := newTestServer(t, server.Config{NotebookDir: dir})
+	c2 := ts2.dial(t, "a.ipynb")
+	var st server.NbState
+	json.Unmarshal(c2.next(5*time.Second).Data, &st)
+	if got := st.Cells[0].Elapsed; got == nil || math.Abs(*got-el) > 1e-9 {
+		t.Errorf("after a restart elapsed = %v, want %v", got, el)
+	}
+}
+
+// A flood of output: the kernel keeps its head and tail; the server marks the run's stream
+// outputs truncated, with the sizes, and serves the kept text with a first line saying the
+// middle is gone. A small output is served as printed.
+func TestHugeOutputText(t *testing.T) {
+	ts := newTestServer(t, server.Config{})
+	ts.notebook(t, "a.ipynb", "for i := range 40000 {\n\tfmt.Printf(\"line %06d of the flood\\n\", i)\n}", `fmt.Println("small")`+"\n"+`fmt.Fprintln(os.Stderr, "err")`)
+	c := ts.dial(t, "a.ipynb")
+	c.next(5 * time.Second)
+	c.waitIdle()
+	c.send(server.MsgCellRun, server.CellRun{Cells: []string{"c0", "c1"}})
+	var marked *server.Output
+	for done := 0; done < 2; {
+		env := c.next(20 * time.Second)
+		switch env.Type {
+		case server.MsgCellDone:
+			done++
+		case server.MsgCellOutput:
+			var m server.CellOutput
+			json.Unmarshal(env.Data, &m)
+			if m.Output.Truncated {
+				marked = &m.Output
+			}
+		}
+	}
+	const printed = 40000 * 25 // "line 000000 of the flood\n"
+	if marked == nil || marked.Bytes < printed-2<<10 || marked.Bytes > printed+2<<10 || marked.Elided <= 0 || marked.Elided >= marked.Bytes {
+		t.Fatalf("the note's output: %+v, want truncated with bytes ≈ %d", marked, printed)
+	}
+	get := func(q string) (int, string) {
+		resp, err := http.Get(ts.URL + "/api/output/a.ipynb?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, text := get("cell=c0")
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if code != 200 || !strings.HasPrefix(lines[0], "[loopbook] In[1] of a.ipynb printed about") ||
+		!strings.Contains(text, "\nline 000000 of the flood\n") || !strings.Contains(text, "of output elided") ||
+		lines[len(lines)-1] != "line 039999 of the flood" {
+		t.Errorf("GET output c0: %d, %d lines, first %q, last %q", code, len(lines), lines[0], lines[len(lines)-1])
+	}
+	if code, text := get("cell=c1"); code != 200 || text != "small\nerr\n" {
+		t.Errorf("GET output c1: %d %q", code, text)
+	}
+	if code, _ := get("cell=nope"); code != 404 {
+		t.Errorf("GET output of no cell: %d", code)
+	}
+
+	// The state a reconnecting page gets says the same.
+	c2 := ts.dial(t, "a.ipynb")
+	var st server.NbState
+	json.Unmarshal(c2.next(5*time.Second).Data, &st)
+	for _, o := range st.Cells[0].Outputs {
+		if o.Type == "stream" && (!o.Truncated || o.Bytes != marked.Bytes) {
+			t.Errorf("state: stream output %s not marked (%v %d)", o.Name, o.Truncated, o.Bytes)
+		}
+	}
+	for _, o := range st.Cells[1].Outputs {
+		if o.Truncated {
+			t.Errorf("state: the small output is marked truncated")
+		}
+	}
+}
+
+// A shipped notebook opens as an editable copy in the notebooks directory, the same copy each
+// time; a notebook of the user's own with the same name is left alone.
+func TestOpenShippedCopy(t *testing.T) {
+	nb := ipynb.New()
+	nb.Cells = append(nb.Cells, nb.NewCell(ipynb.CellMarkdown, "# The Chapter"))
+	b, _ := nb.Marshal()
+	ts := newTestServer(t, server.Config{Shipped: fstest.MapFS{"chapter.ipynb": {Data: b}, "other.ipynb": {Data: b}}})
+	ts.notebook(t, "chapter.ipynb", "mine := 1") // the user's own, by chance of the same name
+	open := func(p string) string {
+		body, _ := json.Marshal(map[string]string{"path": p})
+		resp, err := http.Post(ts.URL+"/api/open-shipped", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]string
+		json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode != 200 {
+			t.Fatalf("open-shipped %s: %d %v", p, resp.StatusCode, m)
+		}
+		return m["path"]
+	}
+	for _, tt := range []struct{ shipped, want string }{
+		{"other.ipynb", "other.ipynb"},
+		{"other.ipynb", "other.ipynb"}, // the same copy again
+		{"chapter.ipynb", "chapter copy.ipynb"},
+		{"chapter.ipynb", "chapter copy.ipynb"},
+	} {
+		if got := open(tt.shipped); got != tt.want {
+			t.Errorf("open-shipped %s = %s, want %s", tt.shipped, got, tt.want)
+		}
+	}
+	mine, _ := ipynb.ReadFile(filepath.Join(ts.dir, "chapter.ipynb"))
+	cp, _ := ipynb.ReadFile(filepath.Join(ts.dir, "chapter copy.ipynb"))
+	if mine.Cells[0].Source != "mine := 1" || cp.Cells[0].Source != "# The Chapter" {
+		t.Errorf("the user's own %q, the copy %q", mine.Cells[0].Source, cp.Cells[0].Source)
+	}
+	// The copy is editable: a websocket edit reaches its file, not the shipped original.
+	c := ts.dial(t, "other.ipynb")
+	var st server.NbState
+	json.Unmarshal(c.next(5*time.Second).Data, &st)
+	c.send(server.MsgCellEdit, server.CellEdit{Cell: st.Cells[0].ID, Source: "# Mine now"})
+	c.until(is(server.MsgNbSaved))
+	if ed, _ := ipynb.ReadFile(filepath.Join(ts.dir, "other.ipynb")); ed.Cells[0].Source != "# Mine now" {
+		t.Errorf("the edit did not reach the copy: %q", ed.Cells[0].Source)
+	}
+	if open("other.ipynb") != "other.ipynb" {
+		t.Error("after an edit the copy is not found again")
 	}
 }

@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	r.Post("/api/open-shipped", s.openShipped)
 	r.Post("/api/upload", s.upload)
 	r.Get("/api/download/*", s.download)
+	r.Get("/api/output/*", s.output)
 	r.Post("/api/format", s.format)
 	r.Get("/ws/*", s.websocket)
 	return r

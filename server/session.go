@@ -65,7 +65,7 @@ func newSession(srv *Server, p string, nb *ipynb.Notebook) *session {
 		lastUse: time.Now(),
 	}
 	for _, c := range nb.Cells {
-		s.cells[c.ID] = &cellState{state: "idle"}
+		s.cells[c.ID] = &cellState{state: "idle", elapsed: savedElapsed(c)}
 	}
 	s.savedRec = savedRecording(nb)
 	go s.run()
@@ -83,7 +83,7 @@ func (s *session) do(fn func()) bool {
 }
 
 func (s *session) run() {
-	idle := time.NewTicker(time.Minute)
+	idle := time.NewTicker(idleCheckEvery(s.srv.cfg.IdleTimeout))
 	defer idle.Stop()
 	for {
 		select {
@@ -156,14 +156,22 @@ func (s *session) shutdown() {
 	close(s.done)
 }
 
-// checkIdle stops a kernel that has done nothing for IdleTimeout.
+// idleCheckEvery is how often a session looks for an idle kernel: a quarter of the idle
+// timeout, at most a minute, so a kernel stops at most 25% later than asked.
+func idleCheckEvery(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return time.Minute
+	}
+	return min(time.Minute, max(timeout/4, 10*time.Millisecond))
+}
+
+// checkIdle stops a kernel that has done nothing for IdleTimeout: no message from a browser,
+// no cell running or queued, nothing owned on the loop. It runs on the session goroutine.
 func (s *session) checkIdle() {
-	s.do(func() {
-		if s.k != nil && s.srv.cfg.IdleTimeout > 0 && time.Since(s.lastUse) > s.srv.cfg.IdleTimeout && !s.busy() {
-			s.stopKernel()
-			s.setKernel(KernelStatus{State: "none", Cause: "stopped after being idle"})
-		}
-	})
+	if s.k != nil && s.srv.cfg.IdleTimeout > 0 && time.Since(s.lastUse) > s.srv.cfg.IdleTimeout && !s.busy() {
+		s.stopKernel()
+		s.setKernel(KernelStatus{State: "none", Cause: "stopped after being idle"})
+	}
 }
 
 func (s *session) busy() bool {
@@ -189,9 +197,16 @@ func (s *session) cellView(c *ipynb.Cell) Cell {
 	v := Cell{ID: c.ID, Type: string(c.Type), Source: c.Source, Count: c.ExecutionCount, State: "idle", Outputs: []Output{}}
 	if cs != nil {
 		v.State, v.Elapsed, v.Owned = cs.state, cs.elapsed, cs.owned
+		if cs.state == "running" && !cs.started.IsZero() {
+			d := time.Since(cs.started).Seconds()
+			v.RunningFor = &d
+		}
 	}
+	e := cellElision(c)
 	for _, o := range c.Outputs {
-		v.Outputs = append(v.Outputs, outputView(o))
+		ov := outputView(o)
+		e.mark(&ov)
+		v.Outputs = append(v.Outputs, ov)
 	}
 	return v
 }
@@ -474,7 +489,7 @@ func (s *session) handle(c *client, env Envelope) error {
 		if s.k == nil {
 			return fmt.Errorf("the kernel is not running")
 		}
-		s.k.Control(kernel.Request{Type: kernel.ReqLoop, Action: m.Action, Value: m.Value})
+		s.k.Control(kernel.Request{Type: kernel.ReqLoop, Action: m.Action, Value: m.Value, Loop: m.Loop})
 	case MsgKernelInt:
 		if s.k != nil {
 			s.setKernel(KernelStatus{State: "interrupting"})
@@ -689,6 +704,7 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 		cs.state, cs.started, cs.count, cs.owned = "running", time.Now(), m.Count, nil
 		n := m.Count
 		cell.ExecutionCount = &n
+		setExecution(cell, cs.started, 0)
 		cell.Outputs = []ipynb.Output{}
 		s.runs[m.Count] = m.Cell
 		s.broadcast(MsgCellStarted, CellStarted{Cell: m.Cell, Count: m.Count})
@@ -709,7 +725,15 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 			return
 		}
 		appendOutput(cell, out)
-		s.broadcast(MsgCellOutput, CellOutput{Cell: cell.ID, Count: m.Count, Output: outputView(out)})
+		ov := outputView(out)
+		if m.Type == kernel.MsgStream && m.Name == ipynb.StreamStderr {
+			var e elision
+			e.add(m.Text)
+			if e.elided > 0 {
+				cellElision(cell).mark(&ov) // the sizes of all the run's notes so far
+			}
+		}
+		s.broadcast(MsgCellOutput, CellOutput{Cell: cell.ID, Count: m.Count, Output: ov})
 		s.touch(false)
 	case kernel.MsgOwned:
 		cell, cs := cellOf()
@@ -717,6 +741,7 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 			return
 		}
 		o := Owned(*m.Owned)
+		s.lastUse = time.Now()
 		if m.Owned.Empty() {
 			cs.owned = nil
 		} else {
@@ -738,6 +763,7 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 			return
 		}
 		delete(s.pending, m.Parent)
+		s.lastUse = time.Now()
 		cs := s.cells[id]
 		if cs == nil {
 			return
@@ -745,8 +771,12 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 		cs.state = "idle"
 		var el float64
 		if !cs.started.IsZero() && m.Status != "aborted" {
-			el = time.Since(cs.started).Seconds()
+			d := time.Since(cs.started)
+			el = d.Seconds()
 			cs.elapsed = &el
+			if cell, _ := s.cell(id); cell != nil {
+				setExecution(cell, cs.started, d)
+			}
 		}
 		s.broadcast(MsgCellDone, CellDone{Cell: id, Count: m.Count, Status: m.Status, Elapsed: el})
 		s.touch(false)
@@ -758,6 +788,42 @@ func (s *session) fromKernel(k *kernel.Kernel, m kernel.Message) {
 	case kernel.MsgDying:
 		s.broadcast(MsgNotice, Notice{Cell: m.Cell, Count: m.Count, Text: m.Text})
 	}
+}
+
+// The time of a run is kept in the cell's metadata as JupyterLab records it ("execution":
+// {"iopub.execute_input": …, "shell.execute_reply": …}, ISO 8601 times), so it survives a
+// reload and a server restart, and Jupyter shows it too. The server measures it: from the
+// kernel's execute_input to its reply.
+const (
+	execInput = "iopub.execute_input"
+	execReply = "shell.execute_reply"
+)
+
+// setExecution records a run that started at start and, when d > 0, ended d later. The reply
+// time is start+d, so the two times differ by exactly the measured duration.
+func setExecution(cell *ipynb.Cell, start time.Time, d time.Duration) {
+	if cell.Metadata == nil {
+		cell.Metadata = map[string]any{}
+	}
+	ex := map[string]any{execInput: start.UTC().Format(time.RFC3339Nano)}
+	if d > 0 {
+		ex[execReply] = start.Add(d).UTC().Format(time.RFC3339Nano)
+	}
+	cell.Metadata["execution"] = ex
+}
+
+// savedElapsed is the duration of a cell's last run recorded in its metadata, or nil.
+func savedElapsed(cell *ipynb.Cell) *float64 {
+	ex, _ := cell.Metadata["execution"].(map[string]any)
+	in, _ := ex[execInput].(string)
+	out, _ := ex[execReply].(string)
+	t0, err1 := time.Parse(time.RFC3339Nano, in)
+	t1, err2 := time.Parse(time.RFC3339Nano, out)
+	if err1 != nil || err2 != nil || t1.Before(t0) {
+		return nil
+	}
+	el := t1.Sub(t0).Seconds()
+	return &el
 }
 
 func kernelOutput(m kernel.Message) ipynb.Output {

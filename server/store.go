@@ -183,6 +183,9 @@ func (s *store) duplicate(p string) (string, error) {
 }
 
 // openShipped returns the user's editable copy of a shipped notebook, making it the first time.
+// The copy has the shipped notebook's name; its metadata (loopbook.shipped) says what it is a
+// copy of, so a notebook of the user's own that happens to have that name is never taken for
+// it (the copy is then "name copy.ipynb", and found there again).
 func (s *store) openShipped(p string) (string, error) {
 	if s.shipped == nil {
 		return "", fs.ErrNotExist
@@ -191,14 +194,34 @@ func (s *store) openShipped(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s.exists(p) {
-		return p, nil
+	base := strings.TrimSuffix(p, ".ipynb")
+	for i := 0; ; i++ {
+		cand := p
+		switch {
+		case i == 1:
+			cand = base + " copy.ipynb"
+		case i > 1:
+			cand = fmt.Sprintf("%s copy %d.ipynb", base, i)
+		}
+		if !s.exists(cand) {
+			nb, err := ipynb.Read(bytes.NewReader(b))
+			if err != nil {
+				return "", err
+			}
+			lb, _ := nb.Metadata["loopbook"].(map[string]any)
+			if lb == nil {
+				lb = map[string]any{}
+			}
+			lb["shipped"] = p
+			nb.Metadata["loopbook"] = lb
+			return cand, s.write(cand, nb)
+		}
+		if nb, err := s.read(cand); err == nil {
+			if lb, _ := nb.Metadata["loopbook"].(map[string]any); lb["shipped"] == p {
+				return cand, nil
+			}
+		}
 	}
-	nb, err := ipynb.Read(bytes.NewReader(b))
-	if err != nil {
-		return "", err
-	}
-	return p, s.write(p, nb)
 }
 
 // upload stores an uploaded notebook under a free name.

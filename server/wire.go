@@ -65,8 +65,10 @@ type Cell struct {
 	Count   *int     `json:"count"`             // In[n]; null if never run
 	State   string   `json:"state"`             // idle, queued, running
 	Outputs []Output `json:"outputs"`           // as in nbformat
-	Elapsed *float64 `json:"elapsed,omitempty"` // seconds of the last run
-	Owned   *Owned   `json:"owned,omitempty"`   // what the last run still owns on the loop
+	Elapsed *float64 `json:"elapsed,omitempty"` // seconds of the last run (measured by the server: execute_input to reply)
+	// RunningFor is how long a running cell has been running, in seconds, when the message was sent.
+	RunningFor *float64 `json:"running_for,omitempty"`
+	Owned      *Owned   `json:"owned,omitempty"` // what the last run still owns on the loop
 }
 
 // Output is one output, in nbformat's shape (stream, display_data, execute_result, error),
@@ -81,9 +83,14 @@ type Output struct {
 	Evalue    string            `json:"evalue,omitempty"`
 	Traceback []string          `json:"traceback,omitempty"`
 	DisplayID string            `json:"display_id,omitempty"`
-	// Truncated is set when the server keeps only part of a huge output; Bytes is its full size.
+	// Truncated is set on the stream outputs of a run whose output the kernel cut: it keeps
+	// the head and the tail of what a run prints and drops the middle (kernel/router.go), in
+	// place of which the run's stderr carries a note. Bytes is what the run printed in all,
+	// Elided what was dropped, both as the kernel's note gives them (to a KiB or MiB). The full
+	// text of what was kept is GET /api/output/{path}?cell={id}.
 	Truncated bool  `json:"truncated,omitempty"`
 	Bytes     int64 `json:"bytes,omitempty"`
+	Elided    int64 `json:"elided,omitempty"`
 }
 
 // Owned is what a cell run still has on the shared loop.
@@ -215,9 +222,11 @@ type ErrorMsg struct {
 
 // LoopControl drives the shared loop from the panel: Action is pause, resume, step_iteration,
 // step_callback, slow_motion (Value: ms per callback, 0 off) or virtual_time (Value 1 on, 0 off).
+// Loop, when set, is a private loop's id (a frame's "loop") instead of the shared loop.
 type LoopControl struct {
 	Action string  `json:"action"`
 	Value  float64 `json:"value"`
+	Loop   int     `json:"loop,omitempty"`
 }
 
 // Recording is the loop's recent history kept with the notebook: frames in order (see

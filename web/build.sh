@@ -6,7 +6,8 @@
 # after changing src/vendor.js or package.json, and commit the result.
 set -eu
 cd "$(dirname "$0")"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# CLEAN=1 (as .ci/run does) always installs afresh from the lockfile.
+if [ -n "${CLEAN:-}" ] || [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund
 fi
 meta=$(mktemp)

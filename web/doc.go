@@ -8,6 +8,10 @@
 //
 //	go generate ./web
 //
+// The build is byte-reproducible (same lockfile, same esbuild: the same bytes, wherever it runs),
+// and .ci/run checks it: it rebuilds the bundle from a fresh npm ci (CLEAN=1 go generate ./web)
+// and fails if static/vendor differs from what is committed.
+//
 // The licenses of the bundled packages are in static/vendor/LICENSES.txt (regenerated with the
 // bundle) and listed in THIRD_PARTY.md.
 package web

@@ -3,6 +3,7 @@ package symbols_test
 import (
 	"bytes"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"os/exec"
@@ -441,4 +442,70 @@ func BenchmarkNewAndLoad(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The tables no longer start from yaegi's stdlib package (restricted.go): every symbol yaegi's
+// tables give an allowed package is still there, os.Exit and the log package keep yaegi's
+// restricted versions, and MapTypes has yaegi's entries.
+func TestRestrictedMatchesYaegi(t *testing.T) {
+	ours := symbols.Unfiltered()
+	byPath := map[string]string{}
+	for k := range ours {
+		byPath[path.Dir(k)] = k
+	}
+	allowed, _ := symbols.Policy()
+	for _, p := range allowed {
+		yk := p + "/" + path.Base(p)
+		yt, ok := stdlib.Symbols[yk]
+		if !ok {
+			continue
+		}
+		k, ok := byPath[p]
+		if !ok {
+			t.Errorf("package %s: in yaegi's tables, not in ours", p)
+			continue
+		}
+		for name := range yt {
+			if _, ok := ours[k][name]; !ok {
+				t.Errorf("%s.%s: in yaegi's tables, not in ours", p, name)
+			}
+		}
+	}
+	for _, sym := range [][2]string{{"os", "Exit"}, {"log", "Fatal"}, {"log", "Fatalf"}, {"log", "Fatalln"}} {
+		y := stdlib.Symbols[sym[0]+"/"+sym[0]][sym[1]]
+		o := ours[byPath[sym[0]]][sym[1]]
+		if !o.IsValid() || o.Type() != y.Type() {
+			t.Errorf("%s.%s: ours %v, yaegi's %v", sym[0], sym[1], o, y)
+		}
+	}
+	// A cell's log.New logger has every method of *log.Logger (its Fatal* panic instead).
+	logger, ok := ours[byPath["log"]]["Logger"]
+	if !ok {
+		t.Fatal("log.Logger missing")
+	}
+	real := reflect.TypeOf((*log.Logger)(nil))
+	for i := range real.NumMethod() {
+		if _, ok := logger.Type().MethodByName(real.Method(i).Name); !ok {
+			t.Errorf("log.New's logger lacks %s", real.Method(i).Name)
+		}
+	}
+	if newFn := ours[byPath["log"]]["New"]; !newFn.IsValid() || newFn.Type().Out(0) != logger.Type() {
+		t.Errorf("log.New: %v", newFn)
+	}
+	// MapTypes: yaegi's entries for functions, and its composed wrappers keyed by the wrappers
+	// of the regenerated tables (yaegi keys them by its own, which those replace).
+	omt, _ := ours["."]["MapTypes"].Interface().(map[reflect.Value][]reflect.Type)
+	if len(omt) != len(stdlib.MapTypes) {
+		t.Errorf("MapTypes: %d entries, yaegi's %d", len(omt), len(stdlib.MapTypes))
+	}
+	for k, v := range stdlib.MapTypes {
+		if k.Kind() == reflect.Func && len(omt[k]) != len(v) {
+			t.Errorf("MapTypes[%v] = %v, yaegi's %v", k, omt[k], v)
+		}
+	}
+	for _, w := range [][2]string{{"io", "_Reader"}, {"io", "_Writer"}, {"net/http", "_ResponseWriter"}} {
+		if len(omt[ours[byPath[w[0]]][w[1]]]) != 1 {
+			t.Errorf("MapTypes: no composed wrapper for %s.%s", w[0], w[1])
+		}
+	}
 }

@@ -13,6 +13,8 @@ export function notebookPath(pathname) {
 
 export const notebookURL = (path) => "/nb/" + encodePath(path);
 export const downloadURL = (path) => "/api/download/" + encodePath(path);
+// outputURL is the text a cell printed, as the server keeps it (a download).
+export const outputURL = (path, cell) => "/api/output/" + encodePath(path) + "?cell=" + encodeURIComponent(cell);
 export function socketURL(path) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws/${encodePath(path)}`;

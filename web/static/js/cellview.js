@@ -16,6 +16,7 @@ export class CellView {
     this.elapsed = cell.elapsed;
     this.status = null; // ok, error, aborted: how the last run in this page ended
     this.startedAt = 0;
+    this.sinceServer(cell);
     this.editingMarkdown = false;
 
     this.prompt = h("div", { class: "prompt", "aria-label": "cell prompt" });
@@ -26,6 +27,7 @@ export class CellView {
     this.outputs = new OutputArea({
       jump: (n, line, col) => nb.jump(n, line, col),
       fileName: (kind) => nb.fileName(this, kind),
+      fullText: () => nb.outputURL(this),
     });
     this.el = h("div", { class: `cell cell-${cell.type}`, dataset: { id: cell.id, type: cell.type } },
       h("div", { class: "cell-side" }, this.prompt),
@@ -95,6 +97,12 @@ export class CellView {
         this.rendered.innerHTML = renderMarkdown(src); // safe: raw HTML is disabled
       }
     }
+  }
+
+  // sinceServer takes the running time of a running cell from the server's state (after a
+  // reload, the run started before this page).
+  sinceServer(cell) {
+    if (cell.state === "running" && cell.running_for != null) this.startedAt = performance.now() - cell.running_for * 1000;
   }
 
   setState(state, count) {

@@ -69,3 +69,11 @@ export function download(name, text, type = "text/plain;charset=utf-8") {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+// downloadFrom offers the file at a same-origin URL (the server names it).
+export function downloadFrom(url, name) {
+  const a = h("a", { href: url, download: name || "", hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

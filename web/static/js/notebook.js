@@ -3,7 +3,7 @@
 // server messages into changes of the cell views, and turns the user's commands into client
 // messages. Selection and edit/command mode are the page's own.
 import { Connection, dispatch, ToServer } from "./wire.js";
-import { socketURL, notebookURL, downloadURL, openShipped, formatSource } from "./api.js";
+import { socketURL, notebookURL, downloadURL, outputURL, openShipped, formatSource } from "./api.js";
 import { CellView } from "./cellview.js";
 import { OutputArea } from "./outputs.js";
 import { byId } from "./commands.js";
@@ -14,6 +14,7 @@ import { KernelIndicator, ConnectionIndicator, SaveIndicator } from "./status.js
 import { toast } from "./toast.js";
 import { focusAt, jumpTo } from "./editor.js";
 import { h, clear } from "./dom.js";
+import { LoopPanel } from "./panel.js";
 
 const EDIT_DELAY = 300; // ms of quiet typing before an edit is sent
 
@@ -46,6 +47,7 @@ class Notebook {
     this.toolbar = buildToolbar(this);
     this.banner = h("div", { class: "banner", hidden: true });
     this.cellsEl = h("main", { class: "cells", tabindex: "-1", "aria-label": "cells" });
+    this.panel = new LoopPanel(this); // the loop panel (panel.js), beside the cells
     this.background = new OutputArea({ jump: (n, l, c) => this.jump(n, l, c), fileName: (k) => `background-${k}.txt` });
     this.backgroundEl = h("section", { class: "background", hidden: true },
       h("div", { class: "background-head" },
@@ -68,7 +70,7 @@ class Notebook {
         h("a", { class: "link download", href: downloadURL(path), download: path.split("/").pop(), title: "download the .ipynb file" }, "Download")),
       this.toolbar.el,
       this.banner,
-      this.cellsEl,
+      h("div", { class: "nb-body" }, this.cellsEl, this.panel.el),
       this.backgroundEl);
     document.body.classList.add("notebook-page");
   }
@@ -88,6 +90,12 @@ class Notebook {
     this.cellsEl.addEventListener("mousedown", (e) => {
       if (e.target === this.cellsEl) this.commandMode();
     });
+    // Hovering a cell highlights what it owns in the loop panel.
+    this.cellsEl.addEventListener("mouseover", (e) => {
+      const id = e.target.closest?.(".cell")?.dataset.id || null;
+      if (id !== this.hovered) this.panel.hoverCell((this.hovered = id));
+    });
+    this.cellsEl.addEventListener("mouseleave", () => this.panel.hoverCell((this.hovered = null)));
   }
 
   // --- server messages (one method per type; see wire.js dispatch) ---
@@ -105,6 +113,7 @@ class Notebook {
         if (!this.unsent.has(c.id) && !this.editTimers.has(c.id)) v.setSource(c.source);
         v.count = c.count;
         if (c.state !== v.state || c.state !== "running") v.setState(c.state);
+        v.sinceServer(c);
         v.elapsed = c.elapsed;
         v.outputs.set(c.outputs);
         v.setOwned(c.owned);
@@ -216,6 +225,7 @@ class Notebook {
     const v = this.byId.get(cell);
     if (!v) return;
     this.runs.set(count, cell);
+    this.panel.cellStarted();
     v.outputs.clear();
     v.clearNotices();
     v.setState("running", count);
@@ -263,13 +273,21 @@ class Notebook {
     toast(message, "error");
   }
 
-  // The loop panel is not built yet: the latest frame and recording are kept for it.
+  // The loop panel (panel.js) folds frames in and draws at most once per animation frame.
   loopFrame(frame) {
-    this.lastFrame = frame;
+    this.panel.frame(frame);
   }
 
   loopRecording(rec) {
-    this.recording = rec;
+    this.panel.recording(rec);
+  }
+
+  // highlightOwner marks the cell whose run count owns what the pointer is on in the panel.
+  highlightOwner(count) {
+    const v = count > 0 ? this.byId.get(this.runs.get(count)) : null;
+    if (this.ownerHl && this.ownerHl !== v) this.ownerHl.el.classList.remove("lp-owner");
+    this.ownerHl = v;
+    if (v) v.el.classList.add("lp-owner");
   }
 
   // --- editing ---
@@ -548,6 +566,11 @@ class Notebook {
   fileName(v, kind) {
     const base = this.path.split("/").pop().replace(/\.ipynb$/, "");
     return `${base}-In${v.count ?? ""}-${kind}.txt`;
+  }
+
+  // outputURL is where the server serves the text a cell printed.
+  outputURL(v) {
+    return outputURL(this.path, v.id);
   }
 
   showReadOnly() {

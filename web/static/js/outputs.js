@@ -1,18 +1,25 @@
 // OutputArea shows a cell's outputs in nbformat's shapes: stream (stdout/stderr), display_data,
 // execute_result (Out[n]) and error (with In[n]:line links). Stream text joins the last output
 // when it is the same stream, exactly as the server stores it (session.appendOutput).
-import { h, clear } from "./dom.js";
+import { h, clear, formatBytes, downloadFrom } from "./dom.js";
 import { StreamView } from "./stream.js";
 import { jsonTree } from "./jsontree.js";
 import { htmlFrame } from "./richframe.js";
 import { renderMarkdown } from "./markdown.js";
 
-// ctx: {jump(count, line, col), fileName(kind) → string}
+// When the kernel cut a run's output (it keeps the head and the tail and drops the middle,
+// see server/output.go), a line above the outputs says so, with the sizes, and offers the
+// text that was kept.
+//
+// ctx: {jump(count, line, col), fileName(kind) → string, fullText() → URL of the cell's text
+// on the server, or null}
 export class OutputArea {
   constructor(ctx, cls = "outputs") {
     this.ctx = ctx;
     this.el = h("div", { class: cls });
+    this.cut = h("div", { class: "output-cut", role: "note", hidden: true });
     this.items = []; // {out, el, stream?}
+    this.el.append(this.cut);
   }
 
   get empty() {
@@ -27,10 +34,30 @@ export class OutputArea {
   clear() {
     this.items = [];
     clear(this.el);
+    clear(this.cut);
+    this.cut.hidden = true;
+    this.el.append(this.cut);
+  }
+
+  // showCut says that the kernel dropped the middle of this run's output.
+  showCut(out) {
+    clear(this.cut);
+    this.cut.hidden = false;
+    const url = this.ctx.fullText ? this.ctx.fullText() : null;
+    this.cut.append(
+      h("span", { class: "cut-text" },
+        `This run printed about ${formatBytes(out.bytes || 0)}. The kernel kept the beginning and the end and ` +
+        `dropped about ${formatBytes(out.elided || 0)} in the middle as it was printed (a note marks the place below); ` +
+        "the dropped part is not stored anywhere."),
+      url ? h("button", {
+        type: "button", class: "link",
+        onclick: () => downloadFrom(this.ctx.fullText(), this.ctx.fileName("output")),
+      }, "download the kept text") : null);
   }
 
   // append adds one output (now: render streams at once rather than in the next frame).
   append(out, now) {
+    if (out.truncated) this.showCut(out);
     const last = this.items[this.items.length - 1];
     if (out.output_type === "stream" && last && last.out.output_type === "stream" && last.out.name === out.name) {
       last.stream.append(out.text || "", now);
@@ -59,9 +86,10 @@ export class OutputArea {
     const copy = { ...out };
     switch (out.output_type) {
       case "stream": {
+        const fullText = this.ctx.fullText || (() => null);
         const stream = new StreamView(out.name || "stdout", out.text || "", {
-          fileName: () => this.ctx.fileName(out.name || "stdout"),
-          server: out.truncated ? { truncated: true, bytes: out.bytes } : null,
+          fileName: () => this.ctx.fileName(fullText() ? "output" : out.name || "stdout"),
+          fullText,
         });
         return { out: copy, el: row("stream " + (out.name || ""), null, stream.el), stream };
       }

@@ -1,8 +1,9 @@
 // StreamView shows a text output that may be huge (200k lines of a runaway loop) without
 // freezing the page: it keeps the whole text but renders only its tail — at most 2,000 lines
 // and 200 KB at first, doubled by each "show more" — re-rendering at most once per frame while
-// text streams in. The hidden head stays one click away as a download.
-import { h, clear, formatBytes, plural, download } from "./dom.js";
+// text streams in. The hidden head stays one click away as a download: of the cell's whole
+// text as the server keeps it when the stream belongs to a cell, else of this text.
+import { h, clear, formatBytes, plural, download, downloadFrom } from "./dom.js";
 
 const LINES = 2000;
 const BYTES = 200_000;
@@ -11,15 +12,15 @@ const CSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
 export class StreamView {
   // name: stdout, stderr or result; fileName(): the name for "download full text";
-  // server: {truncated, bytes} when the server kept only part of the output.
-  constructor(name, text, { fileName, server } = {}) {
+  // fullText(): the server's URL of the cell's text, or null to download this text.
+  constructor(name, text, { fileName, fullText } = {}) {
     this.name = name;
     this.text = "";
     this.lines = 0;
     this.limitLines = LINES;
     this.limitBytes = BYTES;
     this.fileName = fileName || (() => `${name}.txt`);
-    this.server = server || null;
+    this.fullText = fullText || (() => null);
     this.pending = false;
     this.bar = h("div", { class: "trunc", hidden: true });
     this.pre = h("pre", { class: `stream ${name}` });
@@ -36,11 +37,6 @@ export class StreamView {
     }
     if (now) this.render();
     else this.schedule();
-  }
-
-  setServer(server) {
-    this.server = server;
-    this.schedule();
   }
 
   schedule() {
@@ -78,8 +74,7 @@ export class StreamView {
     this.rendered = true;
     pre.textContent = shown.includes("\x1b") ? shown.replace(CSI, "") : shown;
     if (follow) pre.scrollTop = pre.scrollHeight;
-    const serverCut = this.server && this.server.truncated;
-    this.bar.hidden = start === 0 && !serverCut;
+    this.bar.hidden = start === 0;
     if (this.bar.hidden) return;
     clear(this.bar);
     if (start > 0) {
@@ -93,13 +88,13 @@ export class StreamView {
         h("button", { type: "button", class: "link", onclick: () => this.more() }, "show more"),
       );
     }
-    if (serverCut) {
-      this.bar.append(h("span", { class: "trunc-text" },
-        `the server kept ${formatBytes(t.length)} of ${formatBytes(this.server.bytes || t.length)}`));
-    }
-    this.bar.append(h("button", {
-      type: "button", class: "link", onclick: () => download(this.fileName(), this.text),
-    }, "download full text"));
+    this.bar.append(h("button", { type: "button", class: "link", onclick: () => this.download() }, "download full text"));
+  }
+
+  download() {
+    const url = this.fullText();
+    if (url) downloadFrom(url, this.fileName());
+    else download(this.fileName(), this.text);
   }
 
   more() {

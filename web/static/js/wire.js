@@ -28,9 +28,9 @@ export const FromServer = Object.freeze({
   cellMoved: "cell:moved", // {cell, index}
   cellQueued: "cell:queued", // {cell}
   cellStarted: "cell:started", // {cell, count}
-  cellOutput: "cell:output", // {cell, count, output}
+  cellOutput: "cell:output", // {cell, count, output}; output.truncated, .bytes, .elided: the kernel cut the run's output
   cellDisplay: "cell:display", // {display_id, output}
-  cellDone: "cell:done", // {cell, count, status, elapsed}
+  cellDone: "cell:done", // {cell, count, status, elapsed}: elapsed in s, measured by the server
   cellOwned: "cell:owned", // {cell, count, owned: {tasks, timers, watchers, ready}}
   cellCleared: "cell:cleared", // {cells}
   background: "background:output", // Output that no cell owns

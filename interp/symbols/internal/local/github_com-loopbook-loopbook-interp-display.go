@@ -26,6 +26,8 @@ func init() {
 		"SetPublisher": reflect.ValueOf(display.SetPublisher),
 		"Show":         reflect.ValueOf(display.Show),
 		"Text":         reflect.ValueOf(display.Text),
+		"Timeline":     reflect.ValueOf(display.Timeline),
+		"TimelineOf":   reflect.ValueOf(display.TimelineOf),
 
 		// type definitions
 		"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),

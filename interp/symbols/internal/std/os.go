@@ -41,6 +41,7 @@ func init() {
 		"Executable":          reflect.ValueOf(os.Executable),
 		"Expand":              reflect.ValueOf(os.Expand),
 		"ExpandEnv":           reflect.ValueOf(os.ExpandEnv),
+		"FindProcess":         reflect.ValueOf(osFindProcess),
 		"Getegid":             reflect.ValueOf(os.Getegid),
 		"Getenv":              reflect.ValueOf(os.Getenv),
 		"Geteuid":             reflect.ValueOf(os.Geteuid),

@@ -37,7 +37,7 @@ var Symbols = map[string]map[string]reflect.Value{}
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std mime mime/multipart mime/quotedprintable
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std net net/http net/http/cookiejar net/http/fcgi net/http/httptest net/http/httptrace net/http/httputil net/http/pprof
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std net/mail net/netip net/rpc net/rpc/jsonrpc net/smtp net/textproto net/url
-//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std -exclude=^(Exit|FindProcess)$ os
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std -exclude=^Exit$ os
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std os/user path path/filepath reflect regexp regexp/syntax
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std runtime runtime/debug runtime/metrics runtime/pprof runtime/trace
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std sort strconv strings structs sync sync/atomic
