@@ -85,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	r.Get("/", s.page)
 	r.Get("/nb/*", s.page)
+	r.Get("/s/{id}", s.sharePage)
 	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(web.FS())))
 	r.Get("/api/notebooks", s.list)
 	r.Post("/api/notebooks", s.create)
@@ -96,6 +97,11 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/api/download/*", s.download)
 	r.Get("/api/output/*", s.output)
 	r.Post("/api/format", s.format)
+	r.Post("/api/share/*", s.share)
+	r.Get("/api/shares/{id}", s.shareDownload)
+	r.Get("/api/shares/{id}/view", s.shareView)
+	r.Get("/api/shares/{id}/output", s.shareOutput)
+	r.Post("/api/shares/{id}/copy", s.shareCopy)
 	r.Get("/ws/*", s.websocket)
 	return r
 }

@@ -11,6 +11,12 @@ export function notebookPath(pathname) {
   return pathname.slice(4).split("/").map(decodeURIComponent).join("/");
 }
 
+// shareID is the share named by a /s/{id} page location, or null.
+export function shareID(pathname) {
+  const m = /^\/s\/([0-9a-f]+)$/.exec(pathname);
+  return m ? m[1] : null;
+}
+
 export const notebookURL = (path) => "/nb/" + encodePath(path);
 export const downloadURL = (path) => "/api/download/" + encodePath(path);
 // outputURL is the text a cell printed, as the server keeps it (a download).
@@ -53,6 +59,12 @@ export const renameNotebook = (path, to) => call("POST", "/api/notebooks/rename"
 export const duplicateNotebook = (path) => call("POST", "/api/notebooks/duplicate", { path });
 export const deleteNotebook = (path) => call("POST", "/api/notebooks/delete", { path });
 export const openShipped = (path) => call("POST", "/api/open-shipped", { path });
+// Shares: immutable snapshots with their own link.
+export const shareNotebook = (path) => call("POST", "/api/share/" + encodePath(path));
+export const shareView = (id) => call("GET", `/api/shares/${encodeURIComponent(id)}/view`);
+export const copyShare = (id) => call("POST", `/api/shares/${encodeURIComponent(id)}/copy`);
+export const shareDownloadURL = (id) => `/api/shares/${encodeURIComponent(id)}`;
+export const shareOutputURL = (id, cell) => `/api/shares/${encodeURIComponent(id)}/output?cell=${encodeURIComponent(cell)}`;
 export const formatSource = (source) => call("POST", "/api/format", { source });
 
 export function uploadNotebook(file) {

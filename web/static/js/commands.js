@@ -34,6 +34,7 @@ export const commands = [
   { id: "select-down", label: "Select cell below", keys: ["↓", "J"], run: (nb) => nb.selectBy(1) },
   { id: "palette", label: "Show the command palette", keys: ["Ctrl-Shift-P"], run: (nb) => nb.palette() },
   { id: "save", label: "Save now", keys: ["Ctrl-S"], run: (nb) => nb.flushAll() },
+  { id: "share", label: "Share a link to a snapshot of this notebook", run: (nb) => nb.shareLink() },
   { id: "home", label: "Go to the notebook list", run: () => { location.href = "/"; } },
 ];
 

@@ -2,8 +2,15 @@
 // authority: every connect starts with nb:state, which replaces what the page shows), turns
 // server messages into changes of the cell views, and turns the user's commands into client
 // messages. Selection and edit/command mode are the page's own.
+//
+// A share (/s/{id}) is the same page without a socket: the server's snapshot, read-only, with
+// its outputs and its loop recording to replay; editing or running it offers an editable copy.
 import { Connection, dispatch, ToServer } from "./wire.js";
-import { socketURL, notebookURL, downloadURL, outputURL, openShipped, formatSource } from "./api.js";
+import {
+  socketURL, notebookURL, downloadURL, outputURL, openShipped, formatSource,
+  shareNotebook, shareView, copyShare, shareDownloadURL, shareOutputURL,
+} from "./api.js";
+import { confirmAction } from "./dialog.js";
 import { CellView } from "./cellview.js";
 import { OutputArea } from "./outputs.js";
 import { byId } from "./commands.js";
@@ -24,9 +31,27 @@ export function startNotebook(root, path) {
   return nb;
 }
 
+// startShare shows the shared snapshot id, read-only.
+export async function startShare(root, id) {
+  let view;
+  try {
+    view = await shareView(id);
+  } catch (e) {
+    clear(root);
+    root.append(h("main", { class: "start" }, h("h2", null, "This share cannot be shown"), h("p", null, e.message),
+      h("p", null, h("a", { href: "/" }, "All notebooks"))));
+    return null;
+  }
+  const nb = new Notebook(root, view.name, { share: id });
+  nb.startShare(view);
+  return nb;
+}
+
 class Notebook {
-  constructor(root, path) {
+  constructor(root, path, opts = {}) {
     this.path = path;
+    this.share = opts.share || null; // the id of the shared snapshot shown, read-only
+    this.savedWaiters = []; // resolved on the next nb:saved
     this.views = []; // CellView, in notebook order
     this.byId = new Map();
     this.sel = null; // id of the selected cell
@@ -57,7 +82,11 @@ class Notebook {
       this.background.el);
 
     const name = path.replace(/\.ipynb$/, "");
-    document.title = `${name} · Loopbook`;
+    document.title = this.share ? `${name} (shared) · Loopbook` : `${name} · Loopbook`;
+    if (this.share) {
+      this.saveState.el.hidden = true;
+      document.body.classList.add("share-page");
+    }
     clear(root);
     root.append(
       h("header", { class: "topbar" },
@@ -67,7 +96,7 @@ class Notebook {
         h("span", { class: "spacer" }),
         this.conn.el,
         this.kernel.el,
-        h("a", { class: "link download", href: downloadURL(path), download: path.split("/").pop(), title: "download the .ipynb file" }, "Download")),
+        h("a", { class: "link download", href: this.share ? shareDownloadURL(this.share) : downloadURL(path), download: path.split("/").pop(), title: "download the .ipynb file" }, "Download")),
       this.toolbar.el,
       this.banner,
       h("div", { class: "nb-body" }, this.cellsEl, this.panel.el),
@@ -84,6 +113,18 @@ class Notebook {
       },
     });
     this.socket.start();
+    this.listen();
+  }
+
+  // startShare shows a share's view ({state, recording}); there is no kernel and no socket.
+  startShare(view) {
+    this.socket = { open: false, send: () => null, retryNow() {} };
+    this.listen();
+    this.nbState(view.state);
+    this.loopRecording(view.recording);
+  }
+
+  listen() {
     installKeys(this);
     setInterval(() => this.views.forEach((v) => v.tick()), 200);
     addEventListener("beforeunload", () => this.flushAll());
@@ -144,6 +185,7 @@ class Notebook {
   }
 
   nbSaved(d) {
+    for (const resolve of this.savedWaiters.splice(0)) resolve();
     if (this.unsent.size === 0 && this.editTimers.size === 0) this.saveState.set("saved", d.at);
   }
 
@@ -365,7 +407,8 @@ class Notebook {
 
   enterEdit() {
     const v = this.selected;
-    if (!v || this.readOnly) return;
+    if (!v) return;
+    if (this.readOnly) return this.readOnlyAction();
     if (v.type === "markdown") v.showEditor(true);
     this.mode = "edit";
     v.editor.focus();
@@ -423,6 +466,10 @@ class Notebook {
   // --- commands ---
 
   send(type, data) {
+    if (this.share) {
+      this.readOnlyAction();
+      return false;
+    }
     if (this.socket.send(type, data) == null) {
       toast("not connected to the server: try again when the connection is back", "error");
       return false;
@@ -433,6 +480,7 @@ class Notebook {
   runSelected(how) {
     const v = this.selected;
     if (!v) return;
+    if (this.share) return this.readOnlyAction();
     this.flush(v);
     if (v.type === "markdown") v.showEditor(false);
     if (v.type === "code") this.send(ToServer.cellRun, { cells: [v.id] });
@@ -487,7 +535,7 @@ class Notebook {
   }
 
   insertAt(index, type, source, edit) {
-    if (this.readOnly) return;
+    if (this.readOnly) return this.readOnlyAction();
     const id = newCellID();
     this.pendingSelect = { id, edit };
     this.send(ToServer.cellInsert, { index, type, source, id });
@@ -502,7 +550,8 @@ class Notebook {
 
   deleteSelected() {
     const v = this.selected;
-    if (!v || this.readOnly) return;
+    if (!v) return;
+    if (this.readOnly) return this.readOnlyAction();
     this.flush(v);
     this.deleted.push({ index: this.views.indexOf(v), type: v.type, source: v.source });
     if (this.deleted.length > 50) this.deleted.shift();
@@ -517,7 +566,8 @@ class Notebook {
 
   setType(type) {
     const v = this.selected;
-    if (!v || v.type === type || this.readOnly) return;
+    if (!v || v.type === type) return;
+    if (this.readOnly) return this.readOnlyAction();
     this.flush(v);
     this.send(ToServer.cellSetType, { cell: v.id, type });
   }
@@ -536,7 +586,8 @@ class Notebook {
 
   async format() {
     const v = this.selected;
-    if (!v || v.type !== "code" || this.readOnly) return;
+    if (!v || v.type !== "code") return;
+    if (this.readOnly) return this.readOnlyAction();
     try {
       const res = await formatSource(v.source);
       if (res.error) throw new Error(res.error);
@@ -570,26 +621,99 @@ class Notebook {
 
   // outputURL is where the server serves the text a cell printed.
   outputURL(v) {
-    return outputURL(this.path, v.id);
+    return this.share ? shareOutputURL(this.share, v.id) : outputURL(this.path, v.id);
   }
 
   showReadOnly() {
     clear(this.banner);
     this.banner.hidden = !this.readOnly;
     if (!this.readOnly) return;
-    this.banner.append("This is a shipped notebook, read-only. ",
-      h("button", {
-        type: "button", class: "btn primary",
-        onclick: async () => {
-          try {
-            const { path } = await openShipped(this.path);
-            location.href = notebookURL(path);
-          } catch (e) {
-            toast(e.message, "error");
-          }
-        },
-      }, "Make an editable copy"));
+    this.banner.append(
+      this.share
+        ? "A shared snapshot, read-only: editing or running it makes an editable copy in your notebooks. "
+        : "This is a shipped notebook, read-only. ",
+      h("button", { type: "button", class: "btn primary", dataset: { action: "copy" }, onclick: () => this.makeCopy() }, "Make an editable copy"));
   }
+
+  // makeCopy opens the user's editable copy of the read-only notebook shown (made the first time).
+  async makeCopy() {
+    try {
+      const { path } = this.share ? await copyShare(this.share) : await openShipped(this.path);
+      location.href = notebookURL(path);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  }
+
+  // readOnlyAction answers an edit or a run of a read-only notebook: a share offers its copy.
+  async readOnlyAction() {
+    if (!this.share || this.offering) return;
+    this.offering = true;
+    try {
+      if (await confirmAction("This shared notebook is read-only. Make an editable copy in your notebooks to edit and run it?", "Make a copy")) {
+        await this.makeCopy();
+      }
+    } finally {
+      this.offering = false;
+    }
+  }
+
+  // shareLink snapshots the notebook as it is now (pending edits first) and shows the link.
+  async shareLink() {
+    if (this.share) {
+      showLink(location.href, await copyText(location.href), "Link to this shared snapshot");
+      return;
+    }
+    try {
+      await this.settle();
+      const { url } = await shareNotebook(this.path);
+      const link = new URL(url, location.href).href;
+      showLink(link, await copyText(link), "Link to a snapshot of this notebook");
+    } catch (e) {
+      toast(`share: ${e.message}`, "error");
+    }
+  }
+
+  // settle sends pending edits and waits until the server has saved them (or a few seconds).
+  settle() {
+    const pending = this.editTimers.size > 0 || this.unsent.size > 0;
+    this.flushAll();
+    if (!pending || !this.socket.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.savedWaiters.push(resolve);
+      setTimeout(resolve, 3000);
+    });
+  }
+}
+
+// copyText puts text on the clipboard when the browser allows it; false when it does not.
+async function copyText(text) {
+  try {
+    if (!navigator.clipboard || !window.isSecureContext) return false;
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// showLink shows a share link in a dialog, selected for copying.
+function showLink(link, copied, title) {
+  const input = h("input", { type: "text", class: "dialog-input share-link", value: link, readonly: true, "aria-label": "share link" });
+  const dlg = h("dialog", { class: "dialog share-dialog" },
+    h("form", { method: "dialog" },
+      h("p", { class: "dialog-title" }, title),
+      input,
+      h("p", { class: "hint share-copied" }, copied ? "Copied to the clipboard." : "Copy the link to share it. It shows the notebook as it is now; later changes are not in it."),
+      h("div", { class: "dialog-buttons" },
+        h("a", { class: "btn", href: link, target: "_blank", rel: "noopener" }, "Open"),
+        h("button", { type: "submit", class: "btn primary", value: "ok" }, "Close"))));
+  dlg.addEventListener("close", () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+  input.focus();
+  input.select();
+  toast(copied ? `share link copied: ${link}` : `share link: ${link}`);
 }
 
 function newCellID() {

@@ -1,11 +1,18 @@
 // The start page: the shipped notebooks (opening one makes or reuses your editable copy) and
-// your own, with create, upload, rename, duplicate, delete and download.
+// your own, with create, upload, rename, duplicate, delete and download. A share's page
+// (/s/{id}) is not a notebook path either: it is handed to notebook.js, read-only.
 import { h, clear } from "./dom.js";
 import * as api from "./api.js";
 import { ask, confirmAction } from "./dialog.js";
 import { toast } from "./toast.js";
 
 export function startPage(root) {
+  // A shared snapshot (/s/{id}) shows as a read-only notebook.
+  const share = api.shareID(location.pathname);
+  if (share) {
+    import("./notebook.js").then((m) => m.startShare(root, share));
+    return;
+  }
   document.title = "Loopbook";
   document.body.classList.add("start-page");
   const shipped = h("ul", { class: "nb-list shipped" });

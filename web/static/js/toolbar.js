@@ -4,7 +4,8 @@ import { h } from "./dom.js";
 import { byId } from "./commands.js";
 import { icon } from "./icons.js";
 
-// [command, icon, label]; an empty label shows the icon only (the title names the command).
+// [command, icon, label]; an empty label shows the icon only (the title names the command), a
+// null icon the label only.
 const buttons = [
   ["insert-below", "insert", ""],
   ["cut", "cut", ""],
@@ -22,6 +23,7 @@ const buttons = [
   ["clear-all-outputs", "clear", "Clear"],
   ["format", "format", "Format"],
   null,
+  ["share", null, "Share"],
 ];
 
 export function buildToolbar(nb) {
@@ -39,7 +41,7 @@ export function buildToolbar(nb) {
       // Keep the editor's focus (and edit mode) when a button is clicked.
       onmousedown: (e) => e.preventDefault(),
       onclick: () => nb.exec(id),
-    }, icon(ic), text ? h("span", { class: "text" }, text) : null));
+    }, ic ? icon(ic) : null, text ? h("span", { class: "text" }, text) : null));
   }
   const type = h("select", {
     class: "cell-type", "aria-label": "cell type", title: "cell type (Y: code, M: Markdown)",
