@@ -14,6 +14,7 @@
 #   REPS=3         runs of chain and burst per session (their median counts)
 #   OUT=path.md    the summary (default bench/results/panel-cost-<date>.md; raw lines beside it, .jsonl)
 #   LOOPBOOK=path  a loopbook binary to measure (default: built from this tree)
+#   DIRECT=1       no server: drive kernels through package kernel (the monitor's own cost)
 #   REV=name       the revision to record (default: git describe --always --dirty)
 set -euo pipefail
 
@@ -22,7 +23,11 @@ root=$(dirname "$here")
 ROUNDS=${ROUNDS:-5} N=${N:-1000000} RATE=${RATE:-100000} REPS=${REPS:-3}
 REV=${REV:-$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)}
 mkdir -p "$here/results"
-OUT=${OUT:-$here/results/panel-cost-$(date +%Y-%m-%d_%H%M%S).md}
+mode=() name=panel-cost
+if [[ -n "${DIRECT:-}" ]]; then
+	mode=(-direct) name=panel-cost-direct
+fi
+OUT=${OUT:-$here/results/$name-$(date +%Y-%m-%d_%H%M%S).md}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,12 +39,12 @@ if [ -z "${LOOPBOOK:-}" ]; then
 	LOOPBOOK=$tmp/loopbook
 fi
 echo "measuring $LOOPBOOK" >&2
-"$tmp/cost" -bin "$LOOPBOOK" -rounds "$ROUNDS" -reps "$REPS" -n "$N" -rate "$RATE" -jsonl "${OUT%.md}.jsonl" -md "$tmp/summary.md" >/dev/null
+"$tmp/cost" -bin "$LOOPBOOK" "${mode[@]}" -rounds "$ROUNDS" -reps "$REPS" -n "$N" -rate "$RATE" -jsonl "${OUT%.md}.jsonl" -md "$tmp/summary.md" >/dev/null
 {
-	echo "# The loop panel's cost: monitor on vs off"
+	echo "# The loop panel's cost: monitor on vs off${DIRECT:+ (kernels driven directly, no server; the \"server\" columns are the benchmark itself)}"
 	echo
 	echo "Revision $REV; $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')); $(go version | cut -d' ' -f3)."
-	echo "Command: \`flock /tmp/loopbook-bench.lock bench/panel-cost.sh\` (ROUNDS=$ROUNDS REPS=$REPS N=$N RATE=$RATE)."
+	echo "Command: \`flock /tmp/loopbook-bench.lock bench/panel-cost.sh\` (ROUNDS=$ROUNDS REPS=$REPS N=$N RATE=$RATE${DIRECT:+ DIRECT=1})."
 	echo
 	cat "$tmp/summary.md"
 } >"$OUT"

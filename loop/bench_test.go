@@ -174,3 +174,58 @@ func BenchmarkEcho(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCallSoonDebug is the nofd chain of BenchmarkCallSoonChain in debug mode, where every
+// CallSoon first checks that it runs on the loop's goroutine (or a task's). The loop has a site
+// hook, as in the notebook kernel, so the Go caller's site is not looked up and the check is what
+// the debug mode adds. "depth=100" calls CallSoon under 100 more frames, as interpreted code does
+// (a yaegi call stack is deep): a check that walks or prints the stack pays for every frame.
+func BenchmarkCallSoonDebug(b *testing.B) {
+	site := &loop.Site{File: "cell", Line: 1}
+	for _, depth := range []int{0, 100} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			l, err := loop.New(loop.Options{Debug: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { l.Close() })
+			l.SetSiteHook(func() *loop.Site { return site })
+			left := b.N
+			var hop func()
+			schedule := func() {
+				if _, err := l.CallSoon(hop); err != nil {
+					b.Error(err)
+					l.Stop()
+				}
+			}
+			hop = func() {
+				left--
+				if left <= 0 {
+					l.Stop()
+					return
+				}
+				atDepth(depth, schedule)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if _, err := l.CallSoon(hop); err != nil {
+				b.Fatal(err)
+			}
+			if err := l.RunForever(); err != nil {
+				b.Fatal(err)
+			}
+			reportPerUnit(b, b.N, "hop")
+		})
+	}
+}
+
+// atDepth calls fn under depth more frames.
+//
+//go:noinline
+func atDepth(depth int, fn func()) {
+	if depth <= 0 {
+		fn()
+		return
+	}
+	atDepth(depth-1, fn)
+}

@@ -133,7 +133,22 @@ func goid() int64 {
 	return id
 }
 
+// onLoopGoroutine reports whether the caller is the goroutine running the loop, the coroutine of
+// the task the loop is stepping, or (found the slow way) another goroutine doing the loop's work.
 func (l *Loop) onLoopGoroutine() bool {
+	if l.onRunningGoroutine() {
+		return true
+	}
 	g := goid()
 	return g == l.loopG || g == l.taskG.Load() || loopOf(g) == l
+}
+
+// onRunningGoroutine is the O(1) test that serves almost every call: the caller's goroutine token
+// is that of the goroutine running the loop, or, in debug mode, of the coroutine of the task
+// being stepped. The tokens are set only while those goroutines are alive, and no other live
+// goroutine has the same token, so a match is certain; a miss (a coroutine not yet known, an
+// architecture without gtoken, a wrong goroutine) is decided by goid.
+func (l *Loop) onRunningGoroutine() bool {
+	tok := gtoken()
+	return tok != 0 && (tok == l.loopTok.Load() || tok == l.taskTok.Load())
 }

@@ -1086,3 +1086,53 @@ func TestRunningConcurrentLoops(t *testing.T) {
 		t.Errorf("%d wrong answers from Running or CallerOwner", n)
 	}
 }
+
+// The goroutine check answers most calls by comparing goroutine tokens, which the runtime hands
+// on to new goroutines once one ends. Goroutines started after the loop's earlier goroutine ended
+// (some of them taking over its token) must still be refused while the loop runs elsewhere, and
+// the loop's own goroutine and task coroutines accepted.
+func TestDebugWrongGoroutineAcrossRuns(t *testing.T) {
+	l, got := dbgLoop(t, loop.Options{Debug: true})
+	for round := 0; round < 10; round++ {
+		ran := make(chan error, 1)
+		go func() { // runs the loop once, then ends
+			_, err := l.RunUntilComplete(func(co *loop.Co) (any, error) {
+				if _, err := l.CallSoon(func() {}); err != nil {
+					return nil, err
+				}
+				return nil, co.Sleep(0)
+			})
+			ran <- err
+		}()
+		if err := <-ran; err != nil {
+			t.Fatalf("round %d, loop on another goroutine: %v", round, err)
+		}
+		var accepted atomic.Int32
+		_, err := l.RunUntilComplete(func(co *loop.Co) (any, error) {
+			if _, err := l.CallSoon(func() {}); err != nil {
+				return nil, err
+			}
+			var wg sync.WaitGroup
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := l.CallSoon(func() {}); !errors.Is(err, loop.ErrWrongGoroutine) {
+						accepted.Add(1)
+					}
+				}()
+			}
+			wg.Wait() // the loop is held here, so a wrongly accepted call could not race with it
+			return nil, co.Sleep(0)
+		})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if n := accepted.Load(); n != 0 {
+			t.Fatalf("round %d: %d calls from other goroutines were accepted", round, n)
+		}
+	}
+	if len(*got) != 0 {
+		t.Errorf("reports: %q", dbgMessages(*got))
+	}
+}

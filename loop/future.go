@@ -224,7 +224,7 @@ func (f *Future) schedule(e doneEntry) {
 		return
 	}
 	fn := e.fn
-	h := &Handle{loop: l, fn: func() { fn(f) }}
+	h := l.newHandle(func() { fn(f) })
 	l.initInfo(&h.Info, KindCallback, donePC(fn), nil)
 	h.Owner = f.Owner
 	l.push(h)

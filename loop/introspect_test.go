@@ -1314,8 +1314,16 @@ func TestRunInExecutorVirtualTime(t *testing.T) {
 
 // CallerOwner answers from any goroutine: the owner of the loop work the caller is doing, or
 // false when the caller is not doing this loop's work. A loop created by owned work belongs to it.
+// Debug mode answers through the loop's goroutine check, which knows the running task's
+// coroutine.
 func TestCallerOwner(t *testing.T) {
-	l := inspLoop(t, loop.Options{})
+	for _, debug := range []bool{false, true} {
+		t.Run(fmt.Sprintf("debug=%t", debug), func(t *testing.T) { testCallerOwner(t, debug) })
+	}
+}
+
+func testCallerOwner(t *testing.T, debug bool) {
+	l := inspLoop(t, loop.Options{Debug: debug})
 	type seen struct {
 		owner loop.Owner
 		ok    bool

@@ -22,15 +22,19 @@ type Loop struct {
 	poller          poller
 	watchers        fdTable
 	dirty           []*watcher // watchers with deferred removals, flushed before each poll
+	spare           []Handle   // a block of fresh handles for newHandle
+	nspare          int        // how many of spare are handed out
 	pollEvents      []pollEvent
 
-	taskG     atomic.Int64 // goroutine of the task being stepped, in debug mode
+	taskG     atomic.Int64   // goroutine of the task being stepped, in debug mode
+	taskTok   atomic.Uintptr // gtoken of the task being stepped, in debug mode (0: unknown)
 	tasksMade int
 
 	running  atomic.Bool
 	closed   atomic.Bool
 	stopping bool
-	loopG    int64 // goroutine running the loop, recorded in debug mode
+	loopG    int64          // goroutine running the loop, recorded in debug mode
+	loopTok  atomic.Uintptr // gtoken of the goroutine running the loop, 0 when it does not run
 
 	clock  clock
 	nextID uint64 // ids are handed out on the loop goroutine only
@@ -167,6 +171,9 @@ func (l *Loop) CurrentOwner() Owner { return l.owner }
 // loop is then waiting for it, so reading the owner is safe). The notebook kernel uses it to
 // route output to the cell that owns the code printing it. It costs about a microsecond.
 func (l *Loop) CallerOwner() (o Owner, ok bool) {
+	if l.onRunningGoroutine() {
+		return l.owner, true
+	}
 	if loopOf(goid()) != l {
 		return 0, false
 	}
@@ -203,11 +210,29 @@ func (l *Loop) CallSoon(fn func(), opts ...Opt) (*Handle, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	h := &Handle{fn: fn, loop: l}
+	h := l.newHandle(fn)
 	l.initInfo(&h.Info, KindCallback, callbackPC(fn), opts)
 	l.ready.push(h)
 	l.tr.sched(h, 0)
 	return h, nil
+}
+
+// handleBlock is how many handles newHandle allocates at once.
+const handleBlock = 32
+
+// newHandle returns a fresh one-shot callback handle for fn, carved from a block of handleBlock:
+// one allocation per block instead of one per CallSoon, which was a tenth of a CallSoon chain's
+// hop. A block lives while any of its handles is referenced (by the event ring, the ready queue or
+// the user), so a handle drops its function once it has run (see run): a kept handle holds on to
+// its block's memory, not to the closures of its neighbours. Loop goroutine only.
+func (l *Loop) newHandle(fn func()) *Handle {
+	if l.nspare == len(l.spare) {
+		l.spare, l.nspare = make([]Handle, handleBlock), 0
+	}
+	h := &l.spare[l.nspare]
+	l.nspare++
+	h.fn, h.loop = fn, l
+	return h
 }
 
 // push schedules work of the loop itself (done callbacks, task steps) without checks.
@@ -295,8 +320,10 @@ func (l *Loop) RunForever() error {
 	if l.debug {
 		l.loopG = goid()
 	}
+	l.loopTok.Store(gtoken())
 	prev := setRunning(l)
 	defer func() {
+		l.loopTok.Store(0) // before running is cleared: a token is never stale while it is set
 		setRunning(prev)
 		l.stopping = false
 		l.running.Store(false)
@@ -389,7 +416,9 @@ func (l *Loop) runOnce() {
 	l.ctl.boundary(l)
 	tr := &l.tr
 	tr.iterStart()
-	l.drainInbox()
+	if l.inboxSet.Load() {
+		l.drainInbox()
+	}
 
 	// Step "compact": drop cancelled timers at the head, or rebuild the heap when more than 100
 	// timers are scheduled and more than half of them are cancelled.
@@ -418,7 +447,9 @@ func (l *Loop) runOnce() {
 		}
 		timeout = 0
 	}
-	l.flush()
+	if len(l.dirty) > 0 {
+		l.flush()
+	}
 	nev := 0
 	polled := false // the clock was read right after polling
 	if timeout != 0 || l.watchers.len() > 0 {
@@ -429,10 +460,21 @@ func (l *Loop) runOnce() {
 		}
 		before := tr.last
 		nev = l.poll(timeout)
-		tr.polled(timeout, nev, tr.read(&l.clock)-before)
-		polled = true
+		if timeout != 0 || len(l.timers) > 0 {
+			// A poll that may wait is timed: what it waits is the loop's idle time. A poll before
+			// a timers step is timed too: that step needs the time after the poll anyway.
+			tr.polled(timeout, nev, tr.read(&l.clock)-before)
+			polled = true
+		} else {
+			// A poll that cannot wait is not idle time and is not timed (a clock reading costs
+			// a tenth of such an iteration): it is stamped with the reading before it, and what
+			// it took counts as busy time, in the first callback's run or the iteration's end.
+			tr.polled(0, nev, 0)
+		}
 	}
-	l.drainInbox()
+	if l.inboxSet.Load() {
+		l.drainInbox()
+	}
 
 	// Step "io": turn ready fds into ready callbacks.
 	for i := 0; i < nev; i++ {
@@ -530,6 +572,9 @@ func (l *Loop) run(h *Handle) {
 		start = time.Now()
 	}
 	l.call(h)
+	if h.Kind == KindCallback {
+		h.fn = nil // it runs once; let its closure go (see newHandle)
+	}
 	if l.debug {
 		if d := time.Since(start); d >= l.slowCallback {
 			l.logf("Executing %s took %.3f seconds", h, d.Seconds())
@@ -540,7 +585,13 @@ func (l *Loop) run(h *Handle) {
 }
 
 func (l *Loop) call(h *Handle) {
+	// recover is called only when fn did not return (a panic, or runtime.Goexit, for which it
+	// returns nil): calling it after every callback cost more than the check of a flag.
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			l.report(ExceptionContext{
 				Message: fmt.Sprintf("Exception in callback %s", h),
@@ -550,6 +601,7 @@ func (l *Loop) call(h *Handle) {
 		}
 	}()
 	h.fn()
+	returned = true
 }
 
 func (l *Loop) logf(format string, args ...any) {

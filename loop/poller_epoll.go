@@ -163,10 +163,11 @@ func (p *epollPoller) wait(out []pollEvent, timeout time.Duration) (int, error) 
 }
 
 // pollNow is a zero-timeout epoll_wait. It never blocks, so it needs none of the scheduler
-// hand-off that Syscall6 does; the raw call saves a good part of an iteration's cost. epoll_pwait
-// with a nil mask is epoll_wait on every architecture (arm64 has only pwait).
+// hand-off that Syscall6 does; the raw call saves a good part of an iteration's cost. It is
+// epoll_wait where the architecture has it, and epoll_pwait with a nil mask, which is the same
+// call, where it does not (arm64, riscv64): see sysEpollWait0.
 func (p *epollPoller) pollNow(max int) (int, unix.Errno) {
-	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
+	r, _, e := unix.RawSyscall6(sysEpollWait0, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.evs[0])), uintptr(max), 0, 0, 0)
 	return int(r), e
 }
 

@@ -9,7 +9,7 @@ type Iteration struct {
 	N            uint64
 	Start, End   time.Duration // trace time
 	PollTimeout  time.Duration // -1: infinite; 0: the poll only looked
-	PollDuration time.Duration // time spent in the poll (the loop's idle time)
+	PollDuration time.Duration // time spent in the poll (the loop's idle time); 0 for an untimed zero-timeout poll (see EvPoll)
 	Polled       bool          // false when no syscall was needed
 	FdEvents     int
 	TimersFired  int

@@ -76,9 +76,10 @@ type Task struct {
 	throw      error   // the cancellation to deliver at the pending Await
 	res        any
 	resErr     error
-	g          int64 // the coroutine's goroutine, 0 until it identifies itself (see enter)
-	identify   bool  // asks the coroutine to identify itself when it next resumes
-	AwaitSite  *Site // where the task is suspended, when sites are recorded
+	g          int64   // the coroutine's goroutine, 0 until it identifies itself (see enter)
+	tok        uintptr // the coroutine's gtoken, set when it starts
+	identify   bool    // asks the coroutine to identify itself when it next resumes
+	AwaitSite  *Site   // where the task is suspended, when sites are recorded
 	steps      uint64
 }
 
@@ -118,6 +119,10 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 // the future the coroutine waits for (nil for a bare yield).
 func (t *Task) body(yield func(*Future) bool) {
 	t.co.yield = yield
+	t.tok = gtoken()
+	if t.loop.debug {
+		t.loop.taskTok.Store(t.tok) // the step that started the coroutine could not know it
+	}
 	defer func() {
 		if t.g != 0 {
 			registerRunning(t.g, nil)
@@ -224,6 +229,7 @@ func (t *Task) step() {
 	l.currentTask = t
 	if l.debug {
 		l.taskG.Store(t.g)
+		l.taskTok.Store(t.tok)
 	}
 	anon := t.enter()
 	fut, ok := t.resume()
@@ -231,6 +237,7 @@ func (t *Task) step() {
 	l.currentTask = prev
 	if l.debug {
 		l.taskG.Store(0)
+		l.taskTok.Store(0)
 	}
 	if !ok {
 		return
@@ -249,7 +256,11 @@ func (t *Task) step() {
 
 // resume runs the coroutine until it yields (ok) or ends; a panic ends the task with a PanicError.
 func (t *Task) resume() (fut *Future, ok bool) {
+	returned := false // recover only when next did not return (see Loop.call)
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			t.finished = true
 			pe, isTask := r.(taskPanic)
@@ -261,6 +272,7 @@ func (t *Task) resume() (fut *Future, ok bool) {
 		}
 	}()
 	fut, ok = t.next()
+	returned = true
 	if !ok {
 		t.finished = true
 		if t.mustCancel {

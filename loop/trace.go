@@ -12,7 +12,7 @@ type EventKind uint8
 // real time since New, also in virtual time. A callback's run began at the T of the event before
 // its EvRun that has one (the previous EvRun, the iteration's EvPoll, or its start).
 const (
-	EvPoll       EventKind = iota + 1 // the poll returned (only when it made a syscall): A = timeout (-1 infinite), B = time spent, Fd = fds ready, T = now
+	EvPoll       EventKind = iota + 1 // the poll returned (only when it made a syscall): A = timeout (-1 infinite), B = time spent, Fd = fds ready, T = now; a poll with timeout 0 and no timer pending is not timed (B = 0, T = the reading before it: it never waits, so it is busy time)
 	EvFdReady                         // a watched fd is ready: ID = watcher handle, Fd, Dir
 	EvTimerDue                        // a due timer moved to the ready queue: ID
 	EvRun                             // a callback ran: ID, Info, T = when it ended

@@ -12,14 +12,18 @@
 //	paced   callbacks at a fixed rate (default 100k/s): a 1 ms timer schedules the ones due
 //
 // Meanwhile it samples the kernel's and the server's RSS (VmRSS) and CPU time every 100 ms.
+// With -direct there is no server: the benchmark drives kernels through package kernel and
+// reads every frame itself (the "server" columns are then this program), which isolates the
+// kernel's monitor from the server's handling of frames.
 //
 // Usage:
 //
-//	cost -bin BIN [-rounds 5] [-n 1000000] [-rate 100000] [-jsonl OUT] [-md OUT]
+//	cost -bin BIN [-direct] [-rounds 5] [-reps 3] [-n 1000000] [-rate 100000] [-jsonl OUT] [-md OUT]
 package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -39,6 +43,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/loopbook/loopbook/ipynb"
+	"github.com/loopbook/loopbook/kernel"
 	"github.com/loopbook/loopbook/server"
 )
 
@@ -142,6 +147,7 @@ func run() error {
 	rounds := flag.Int("rounds", 5, "rounds; each runs every workload with the monitor on and off")
 	n := flag.Int("n", 1000000, "callbacks per workload")
 	rate := flag.Int("rate", 100000, "callbacks per second of the paced workload")
+	direct := flag.Bool("direct", false, "drive kernels directly (package kernel's client reads every frame), without a server: the monitor's own cost")
 	reps := flag.Int("reps", 3, "runs of chain and burst per session (paced runs once); a session's figure is their median")
 	jsonl := flag.String("jsonl", "", "write the JSON lines here too")
 	md := flag.String("md", "", "write the Markdown summary here (default: stdout)")
@@ -171,7 +177,11 @@ func run() error {
 			order = []string{"off", "on"}
 		}
 		for _, mon := range order {
-			recs, err := session(*bin, mon, r, *n, workloads)
+			run := session
+			if *direct {
+				run = directSession
+			}
+			recs, err := run(*bin, mon, r, *n, workloads)
 			if err != nil {
 				return fmt.Errorf("round %d, monitor %s: %w", r, mon, err)
 			}
@@ -182,7 +192,7 @@ func run() error {
 			all = append(all, recs...)
 		}
 	}
-	summary := summarize(all, *n, *rate, *rounds, *reps)
+	summary := summarize(all, *n, *rate, *rounds, *reps, *direct)
 	if *md != "" {
 		return os.WriteFile(*md, []byte(summary), 0o644)
 	}
@@ -285,6 +295,64 @@ func session(bin, mon string, round, n int, workloads []struct{ name, code strin
 		rec.KernelRSS0, rec.KernelRSSMax, rec.KernelRSS1 = st.k0, st.kmax, st.k1
 		rec.ServerRSS0, rec.ServerRSSMax, rec.ServerRSS1 = st.s0, st.smax, st.s1
 		rec.Frames, rec.FrameBytes = int(c.frames.Load()), c.frameBytes.Load()
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+// directSession is session without a server: the bench reads the kernel's messages itself.
+func directSession(bin, mon string, round, n int, workloads []struct{ name, code string }) ([]record, error) {
+	k, err := kernel.Start(kernel.Config{Command: []string{bin, "kernel"}, Env: []string{"LOOPBOOK_MONITOR=" + mon}})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		k.Shutdown(5 * time.Second)
+		for range k.Messages() {
+		}
+	}()
+	var frames, frameBytes int64
+	run := func(cell, code string) (int64, error) {
+		ex, err := k.Run(context.Background(), cell, code, func(m kernel.Message) {
+			if m.Type == kernel.MsgLoop {
+				frames++
+				frameBytes += int64(len(m.Loop))
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+		if ex.Status != "ok" {
+			return 0, fmt.Errorf("cell %s: %s: %+v", cell, ex.Status, ex.Messages)
+		}
+		for _, m := range ex.Messages {
+			if v, ok := strings.CutPrefix(m.Text, "RESULT "); ok && m.Type == kernel.MsgStream {
+				return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+		return 0, fmt.Errorf("cell %s printed no RESULT", cell)
+	}
+	if _, err := run("warm", `fmt.Println("RESULT", 0)`); err != nil {
+		return nil, err
+	}
+	var recs []record
+	runs := map[string]int{}
+	for _, w := range workloads {
+		runs[w.name]++
+		rec := record{Round: round, Rep: runs[w.name], Monitor: mon, Workload: w.name, N: n}
+		s := newSampler(os.Getpid(), k.Pid())
+		frames, frameBytes = 0, 0
+		ns, err := run(w.name, w.code)
+		st := s.stop()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.name, err)
+		}
+		rec.Seconds = float64(ns) / 1e9
+		rec.PerSec = float64(n) / rec.Seconds
+		rec.KernelCPU, rec.ServerCPU = st.kernelCPU, st.serverCPU
+		rec.KernelRSS0, rec.KernelRSSMax, rec.KernelRSS1 = st.k0, st.kmax, st.k1
+		rec.ServerRSS0, rec.ServerRSSMax, rec.ServerRSS1 = st.s0, st.smax, st.s1
+		rec.Frames, rec.FrameBytes = int(frames), frameBytes
 		recs = append(recs, rec)
 	}
 	return recs, nil
@@ -537,10 +605,15 @@ func perSession(recs []record) []record {
 	return out
 }
 
-func summarize(all []record, n, rate, rounds, reps int) string {
+func summarize(all []record, n, rate, rounds, reps int, direct bool) string {
 	recs := perSession(all)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rounds; each round runs the workloads on a fresh server + kernel with the monitor on and with it off (order alternating); %d callbacks per workload; chain and burst run %d times per session (a session's figure is their median), paced once; one websocket client reading every message.\n\n", rounds, n, reps)
+	setup := "a fresh server + kernel"
+	reader := "one websocket client reading every message"
+	if direct {
+		setup, reader = "a fresh kernel (no server)", "the benchmark reading every kernel message itself"
+	}
+	fmt.Fprintf(&b, "%d rounds; each round runs the workloads on %s with the monitor on and with it off (order alternating); %d callbacks per workload; chain and burst run %d times per session (a session's figure is their median), paced once; %s.\n\n", rounds, setup, n, reps, reader)
 	get := func(w, mon string, f func(record) float64) []float64 {
 		var xs []float64
 		for _, r := range recs {
