@@ -20,6 +20,11 @@ type control struct {
 	slow     time.Duration
 	kick     chan struct{} // closed and replaced to wake the waiting loop
 	requests []func(*Loop) // run on the loop goroutine at the next boundary, also while paused
+
+	// next is the callback the loop holds while it waits before running it (paused between
+	// callbacks): taken off the ready queue already, it is still the first thing that will
+	// run, so snapshots list it first. Loop goroutine only.
+	next *Handle
 }
 
 func (c *control) update() {
@@ -106,7 +111,9 @@ func (c *control) boundary(l *Loop) {
 
 // beforeCallback is called before each callback while control is active.
 func (c *control) beforeCallback(l *Loop, h *Handle) {
+	c.next = h
 	c.wait(l, false)
+	c.next = nil
 	c.mu.Lock()
 	slow := c.slow
 	c.mu.Unlock()

@@ -985,6 +985,22 @@ func TestPauseStepResume(t *testing.T) {
 				fail("after %d StepCallback: callbacks +%d, want +%d", k, got-r, k)
 				return
 			}
+			if k == 1 {
+				// Paused before tick-1: the loop holds it, off the queue, and it runs next, so
+				// the snapshot lists it first; tick-0 ran and queued itself again.
+				snap := make(chan loop.Snapshot, 1)
+				l.Inspect(func(il *loop.Loop) { snap <- il.Snapshot() })
+				select {
+				case s := <-snap:
+					if got := inspNames(s.Ready); !slices.Equal(got, []string{"tick-1", "tick-2", "tick-0"}) {
+						fail("snapshot while paused between callbacks: ready %q, want tick-1, tick-2, tick-0", got)
+						return
+					}
+				case <-time.After(skGuard):
+					fail("Inspect did not run while paused between callbacks")
+					return
+				}
+			}
 		}
 		settle()
 		if got := l.Iterations(); got != it+1 || runs.Load() != r+3 {

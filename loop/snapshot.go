@@ -61,6 +61,9 @@ func (l *Loop) Snapshot() Snapshot {
 		Closed:    l.IsClosed(),
 		Virtual:   l.clock.virtual,
 	}
+	if h := l.ctl.next; h != nil && !h.cancelled {
+		s.Ready = append(s.Ready, itemOf(&h.Info)) // held before it runs (paused): it runs first
+	}
 	for i := 0; i < l.ready.len(); i++ {
 		if h := l.ready.at(i); !h.cancelled {
 			s.Ready = append(s.Ready, itemOf(&h.Info))
