@@ -221,7 +221,9 @@ func (p *panel) start(line func() (count, line int, ok bool)) {
 func (p *panel) run() {
 	t := time.NewTicker(frameEvery)
 	defer t.Stop()
-	shared := p.mons[0]
+	p.mu.Lock()
+	shared := p.mons[0] // under the lock: a cell's loop.New may be appending to mons
+	p.mu.Unlock()
 	for range t.C {
 		if shared.l.IsClosed() {
 			return
