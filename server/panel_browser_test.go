@@ -388,3 +388,27 @@ func recorded(file []byte, name string) bool {
 	}
 	return false
 }
+
+// A loop a cell makes with loop.New gets its own entry in the panel's loop selector; selected,
+// it shows that loop's callbacks; closed, it says so.
+func TestPanelPrivateLoop(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("private.ipynb", `l, _ := loop.New()
+l.CallLater(300*time.Millisecond, func() { fmt.Println("private timer") }, loop.WithName("ptimer"))
+l.RunUntilComplete(func(co *loop.Co) (any, error) { return nil, co.Sleep(800 * time.Millisecond) })
+l.Close()`)
+	b.open("private.ipynb")
+	b.waitJS("the panel", panelSel+` !== null && !`+panelSel+`.classList.contains("collapsed")`)
+	b.edit("c0")
+	b.key("Enter", ctrl)
+	const option = `[...document.querySelector(".lp-loop").options].find(o => o.textContent.startsWith("In[1] loop"))`
+	b.waitJS("a loop selector naming the cell's loop", `!document.querySelector(".lp-loop").hidden && `+option+` !== undefined`)
+	eval[bool](b, `(() => { const s = document.querySelector(".lp-loop"); s.value = `+option+`.value; s.dispatchEvent(new Event("change")); return true; })()`)
+	b.waitJS("the private loop's timer callback in the panel", `[...document.querySelectorAll(".lp-recent li.lp-item")].some(li => li.dataset.name === "ptimer")`)
+	b.waitOutput("c0", "private timer")
+	b.waitJS("the loop marked closed", option+`.textContent.includes("closed")`)
+	// The shared loop is still one choice away, and its own callbacks are not the private loop's.
+	if got := eval[int](b, `document.querySelector(".lp-loop").options.length`); got < 2 {
+		t.Errorf("the loop selector has %d options; want the shared loop and the cell's", got)
+	}
+}
