@@ -284,6 +284,21 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"shipped": s.store.listShipped(), "mine": mine})
 }
 
+// notebookPath reads a request naming one notebook ({"path": …}) and cleans the path; when it
+// returns false it has answered the request already.
+func notebookPath(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var req pathReq
+	if !readJSON(w, r, &req) {
+		return "", false
+	}
+	p, err := clean(req.Path)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, err)
+		return "", false
+	}
+	return p, true
+}
+
 type pathReq struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
@@ -345,13 +360,8 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) duplicate(w http.ResponseWriter, r *http.Request) {
-	var req pathReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	p, err := clean(req.Path)
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, err)
+	p, ok := notebookPath(w, r)
+	if !ok {
 		return
 	}
 	to, err := s.store.duplicate(p)
@@ -363,13 +373,8 @@ func (s *Server) duplicate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
-	var req pathReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	p, err := clean(req.Path)
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, err)
+	p, ok := notebookPath(w, r)
+	if !ok {
 		return
 	}
 	if s.isOpen(p) {
@@ -384,13 +389,8 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) openShipped(w http.ResponseWriter, r *http.Request) {
-	var req pathReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	p, err := clean(req.Path)
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, err)
+	p, ok := notebookPath(w, r)
+	if !ok {
 		return
 	}
 	mine, err := s.store.openShipped(p)
