@@ -156,18 +156,7 @@ func (k *kernel) start(virtualTime bool) error {
 		return err
 	}
 	k.s = s
-	// Where work was created: the cell, and its line when the cell's own top-level code made it.
-	l.SetSiteHook(func() *loop.Site {
-		o := int(l.CurrentOwner())
-		if o == 0 {
-			return nil
-		}
-		site := &loop.Site{File: "In[" + strconv.Itoa(o) + "]"}
-		if count, line, ok := s.Line(); ok && count == o {
-			site.Line = line
-		}
-		return site
-	})
+	l.SetSiteHook(cellSites(l, s))
 	display.SetPublisher(func(out display.Output) {
 		count := owner()
 		k.router.flush(count)

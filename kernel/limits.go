@@ -9,8 +9,14 @@ import (
 // that recurses for ever, allocates without end or opens every fd must kill its own kernel
 // quickly and visibly, never the server or the machine.
 type Limits struct {
-	MaxStack     int    // bytes a goroutine stack may grow to (debug.SetMaxStack): runaway recursion dies fast
-	MemoryLimit  int64  // soft limit of the Go heap (debug.SetMemoryLimit): the GC works harder near it
+	MaxStack    int   // bytes a goroutine stack may grow to (debug.SetMaxStack): runaway recursion dies fast
+	MemoryLimit int64 // soft limit of the Go heap (debug.SetMemoryLimit): the GC works harder near it
+	// GCPercent is the kernel's GOGC (debug.SetGCPercent). Interpreted code allocates on every
+	// call (yaegi frames, reflect arguments) while the kernel's live heap is small, so at Go's
+	// default of 100 the collector runs every few megabytes and took a sixth of an interpreted
+	// callback chain. A higher value trades a few megabytes of heap while cells run for that time;
+	// MemoryLimit still bounds the heap, and an idle kernel gives the memory back (trim.go).
+	GCPercent    int
 	AddressSpace uint64 // RLIMIT_AS backstop: a huge allocation fails at once (a Go process maps ~1.6 GiB at start)
 	NoFile       uint64 // RLIMIT_NOFILE
 	CgroupMemory int64  // memory.max of the kernel's own cgroup v2, where the machine delegates one
@@ -25,6 +31,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxStack:     32 << 20,
 		MemoryLimit:  1 << 30,
+		GCPercent:    400,
 		AddressSpace: 6 << 30,
 		NoFile:       1024,
 		CgroupMemory: 2 << 30,
@@ -35,6 +42,7 @@ func DefaultLimits() Limits {
 func (l *Limits) flags(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxStack, "max-stack", l.MaxStack, "goroutine stack limit in bytes")
 	fs.Int64Var(&l.MemoryLimit, "memory-limit", l.MemoryLimit, "soft Go heap limit in bytes")
+	fs.IntVar(&l.GCPercent, "gc-percent", l.GCPercent, "the kernel's GOGC (0: Go's default)")
 	fs.Uint64Var(&l.AddressSpace, "address-space", l.AddressSpace, "RLIMIT_AS in bytes (0: unchanged)")
 	fs.Uint64Var(&l.NoFile, "nofile", l.NoFile, "RLIMIT_NOFILE (0: unchanged)")
 	fs.Int64Var(&l.CgroupMemory, "cgroup-memory", l.CgroupMemory, "cgroup v2 memory.max in bytes (0: none)")
@@ -47,6 +55,7 @@ func (l Limits) args() []string {
 	return []string{
 		"-max-stack=" + strconv.Itoa(l.MaxStack),
 		"-memory-limit=" + strconv.FormatInt(l.MemoryLimit, 10),
+		"-gc-percent=" + strconv.Itoa(l.GCPercent),
 		"-address-space=" + strconv.FormatUint(l.AddressSpace, 10),
 		"-nofile=" + strconv.FormatUint(l.NoFile, 10),
 		"-cgroup-memory=" + strconv.FormatInt(l.CgroupMemory, 10),

@@ -12,5 +12,8 @@ func applyLimits(l Limits) []string {
 	if l.MemoryLimit > 0 {
 		debug.SetMemoryLimit(l.MemoryLimit)
 	}
+	if l.GCPercent > 0 {
+		debug.SetGCPercent(l.GCPercent)
+	}
 	return []string{"rlimits are applied on Linux and macOS only"}
 }

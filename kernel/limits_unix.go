@@ -19,6 +19,9 @@ func applyLimits(l Limits) []string {
 	if l.MemoryLimit > 0 {
 		debug.SetMemoryLimit(l.MemoryLimit)
 	}
+	if l.GCPercent > 0 {
+		debug.SetGCPercent(l.GCPercent)
+	}
 	set := func(res int, v uint64, name string) {
 		if v == 0 {
 			return

@@ -297,19 +297,8 @@ func (k *kernel) hookLoopNew(ex yaegi.Exports) {
 		if err != nil || k.panel == nil {
 			return l, err
 		}
-		s := k.s
 		// The new loop is not running yet: setting its hook from here is safe.
-		l.SetSiteHook(func() *loop.Site {
-			o := int(l.CurrentOwner())
-			if o == 0 {
-				return nil
-			}
-			site := &loop.Site{File: "In[" + strconv.Itoa(o) + "]"}
-			if count, line, ok := s.Line(); ok && count == o {
-				site.Line = line
-			}
-			return site
-		})
+		l.SetSiteHook(cellSites(l, k.s))
 		k.panel.watch(l)
 		return l, nil
 	})
