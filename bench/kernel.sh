@@ -12,6 +12,7 @@
 #
 # Environment:
 #   REPS=5          rounds (QUICK=1: 1 round unless REPS is set, smaller counts)
+#   SUITES="start roundtrip memory cells"   the kernel suites to run (the loop peers always run)
 #   PY=/usr/bin/python3   Debian's python, where python3-ipykernel, -jupyter-client, -uvloop import
 #   OUT=path.jsonl  raw lines (default bench/results/kernel-<date>.jsonl; the table goes beside it, .md)
 #   REV=name        the revision to record (default: git describe --always --dirty)
@@ -110,7 +111,7 @@ side() {
 cmd=()
 for ((r = 1; r <= REPS; r++)); do
 	if ((r % 2)); then order=(loopbook ipykernel); else order=(ipykernel loopbook); fi
-	for suite in start roundtrip memory cells; do
+	for suite in ${SUITES:-start roundtrip memory cells}; do
 		echo "round $r/$REPS: $suite" >&2
 		for s in "${order[@]}"; do
 			side "$s" "$suite"

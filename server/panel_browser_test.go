@@ -412,3 +412,22 @@ l.Close()`)
 		t.Errorf("the loop selector has %d options; want the shared loop and the cell's", got)
 	}
 }
+
+// A private loop's last frame often changes nothing but "closed" (same iteration count, no runs):
+// it must still re-render the loop selector and the controls, which say the loop is closed. This
+// checks the page's own model module, so that it does not depend on how frames happen to batch.
+func TestPanelModelClosedFrame(t *testing.T) {
+	b := newBrowser(t, 1024, 700)
+	b.notebook("closed.ipynb", `1`)
+	b.open("closed.ipynb")
+	b.waitJS("the panel", panelSel+` !== null`)
+	eval[bool](b, `(window.closedFlags = null, import("/static/js/panel-model.js").then((mod) => {
+		const m = new mod.LoopModel(3, "In[1] loop");
+		m.apply({ seq: 1, loop: 3, iter: 5 });
+		window.closedFlags = { flags: (m.apply({ seq: 2, loop: 3, iter: 5, closed: true }) & mod.CH.flags) !== 0, closed: m.closed };
+	}), true)`)
+	b.waitJS("the model module", `window.closedFlags !== null`)
+	if got := eval[map[string]bool](b, `window.closedFlags`); !got["flags"] || !got["closed"] {
+		t.Errorf("a closing frame with nothing else new: %v; want the model closed and the flags changed", got)
+	}
+}

@@ -111,7 +111,11 @@ export class LoopModel {
     if (f.seq != null) this.seq = f.seq;
     this.frames++;
     if (f.loop_name) this.name = f.loop_name;
-    if (f.closed) this.closed = true;
+    if (f.closed && !this.closed) {
+      // Its last frame: the loop selector and the controls must say so, even when nothing else changed.
+      this.closed = true;
+      ch |= CH.flags;
+    }
     const t = frameTime(f);
     if (t > this.traceNow) this.traceNow = t;
     if ((this.iter !== f.iter && !f.closed) || this.paused !== !!f.paused || this.virtual !== !!f.virtual) ch |= CH.flags;
