@@ -106,7 +106,7 @@ func newNotebook(t *testing.T) *notebook {
 		Loop:    l,
 		Stdout:  ownerWriter{nb, "stdout"},
 		Stderr:  ownerWriter{nb, "stderr"},
-		Exports: symbols.Exports(),
+		Exports: symbols.Exports,
 		Setup:   compilePrelude,
 		OnGoPanic: func(o loop.Owner, e *interp.Error) {
 			nb.add(o, "goroutine", strings.Join(e.Traceback(), "\n")+"\n")

@@ -234,7 +234,7 @@ func (s *Session) rebuild(c Cell, p *prepared) (string, *Error) {
 	own := s.owners(c, append(append([]string{}, p.declared...), keys(p.shapes)...))
 	runs := s.runsByCount(c.ID)
 	history := s.history
-	if err := s.reset(); err != nil {
+	if err := s.reset(nil); err != nil {
 		return "", &Error{Kind: InternalError, Msg: err.Error()}
 	}
 	s.history = map[string]entry{}

@@ -37,8 +37,10 @@ type Options struct {
 	// Stdout and Stderr receive what interpreted code prints (fmt, println, log, os.Stdout when
 	// it is an *os.File). The kernel routes them to the cell that owns the printing code.
 	Stdout, Stderr io.Writer
-	// Exports are the packages cells may import (see package symbols).
-	Exports yaegi.Exports
+	// Exports returns the packages cells may import (see package symbols.Exports), in tables
+	// of its own on every call: the interpreter copies them, and the session asks again when it
+	// builds a new interpreter (a rebuild), so that no copy is held between times.
+	Exports func() yaegi.Exports
 	// Prelude is Go source compiled into every new interpreter after Loopbook's own prelude,
 	// such as generic helpers the symbol tables cannot carry.
 	Prelude string
@@ -117,17 +119,25 @@ func New(opts Options) (*Session, error) {
 		names:   map[string]bool{},
 	}
 	s.stderr = &panicFilter{w: opts.Stderr}
-	s.known = knownPackages(opts.Exports)
-	if err := s.reset(); err != nil {
+	if opts.Exports == nil {
+		return nil, errors.New("interp: Options.Exports is required")
+	}
+	exports := opts.Exports()
+	s.known = knownPackages(exports)
+	if err := s.reset(exports); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// reset replaces the interpreter with a fresh one that has the prelude compiled.
-func (s *Session) reset() error {
+// reset replaces the interpreter with a fresh one that has the prelude compiled. exports are
+// the tables to load, or nil to build them.
+func (s *Session) reset(exports yaegi.Exports) error {
+	if exports == nil {
+		exports = s.opts.Exports()
+	}
 	yi := yaegi.New(yaegi.Options{Stdout: s.opts.Stdout, Stderr: s.stderr})
-	if err := yi.Use(s.opts.Exports); err != nil {
+	if err := yi.Use(exports); err != nil {
 		return fmt.Errorf("interp: loading symbols: %w", err)
 	}
 	if err := yi.Use(s.helperSymbols()); err != nil {

@@ -140,8 +140,11 @@ func (k *kernel) start(virtualTime bool) error {
 		k.router.write(o, "stderr", []byte(exceptionText(c)+"\n"))
 	})
 	k.panel = newPanel(l, k.send, owner)
-	exports := symbols.Exports()
-	k.hookLoopNew(exports)
+	exports := func() yaegi.Exports {
+		ex := symbols.Exports()
+		k.hookLoopNew(ex)
+		return ex
+	}
 	s, err := interp.New(interp.Options{
 		Loop:    l,
 		Stdout:  stdout,

@@ -306,11 +306,17 @@ L.CallSoon(burst)`
 	var sampled, rated int
 	var biggest int
 	deadline := time.Now().Add(20 * time.Second)
-	idle := false
+	// The burst is over once the cell is idle and a frame after the busy ones shows nothing
+	// running. The monitor sends one such frame and then goes quiet, and the idle status may come
+	// before it or after it, so either order ends the wait.
+	idle, busy, quiet := false, false, false
 	for time.Now().Before(deadline) {
 		m := next(t, k, time.Until(deadline))
 		if isIdleFor(id)(m) {
 			idle = true
+			if quiet {
+				break
+			}
 		}
 		if m.Type != kernel.MsgLoop {
 			continue
@@ -329,8 +335,10 @@ L.CallSoon(burst)`
 		if len(f.Runs) > 300 || (f.State != nil && len(f.State.Ready) > 100) {
 			t.Errorf("a frame lists %d runs and %d ready callbacks; want at most 300 and 100", len(f.Runs), len(f.State.Ready))
 		}
-		if idle && f.Current == nil && f.Lost == 0 && len(f.Runs) == 0 {
-			break // the burst is over
+		busy = busy || len(f.Runs) > 0
+		quiet = busy && f.Current == nil && f.Lost == 0 && len(f.Runs) == 0
+		if idle && quiet {
+			break
 		}
 	}
 	// How many frames are samples depends on how fast this machine runs the loop against the

@@ -17,6 +17,11 @@ type router struct {
 
 	mu   sync.Mutex
 	runs map[int]*runOutput // by count; 0 is the background lane
+
+	// sendMu keeps what is sent in the order it was written: a flush takes a run's pending
+	// output and sends it without letting go of it, so two flushes (the ticker's, and a
+	// writer's whose buffer filled) cannot overtake each other. It is taken before mu.
+	sendMu sync.Mutex
 }
 
 const (
@@ -110,6 +115,13 @@ func appendSegment(segs []segment, name string, p []byte) []segment {
 
 // flush sends what run count has pending.
 func (r *router) flush(count int) {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	r.flushLocked(count)
+}
+
+// flushLocked is flush for a caller holding sendMu.
+func (r *router) flushLocked(count int) {
 	r.mu.Lock()
 	ro := r.runs[count]
 	var segs []segment
@@ -148,7 +160,9 @@ func (r *router) flushAll() {
 // the kept tail. The kernel calls it when the cell returns and again whenever the run's owned
 // work ends, so output printed after the cell finished is capped the same way.
 func (r *router) finish(count int) {
-	r.flush(count)
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	r.flushLocked(count)
 	r.mu.Lock()
 	ro := r.runs[count]
 	var tail []segment

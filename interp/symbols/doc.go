@@ -52,6 +52,10 @@
 //
 //	go generate ./interp/symbols/
 //
+// yaegi extract writes tables built when the program starts; the last go:generate line of each
+// package (internal/lazify) turns them into functions that build a table when asked, so a kernel
+// holds its interpreter's copy of the tables and no other (about 1 MB of an idle kernel).
+//
 // The stdlib files carry //go:build go1.N for the Go that generated them; regenerate after
 // every Go upgrade and after every change to the exported API of loop or display.
 // checkdrift.sh regenerates and fails when the result differs from what is committed.

@@ -20,10 +20,9 @@ import (
 // The result shares no map with other callers: changing it changes nothing else.
 func Exports() interp.Exports { return filtered() }
 
-// filtered is the policy applied to the tables, in maps of its own. It is built afresh on every
-// call rather than cached and cloned, so that a kernel keeps one copy of the tables besides the
-// generated ones (the one its session holds for rebuilds): about 450 KB less held by every
-// kernel, for about 3 ms more at its start (BenchmarkNewAndLoad/Exports).
+// filtered is the policy applied to the tables, in maps of its own. They are built afresh on
+// every call from the generated builders (internal/std and internal/local hold no tables), so a
+// kernel holds only its interpreter's copy once it has loaded them.
 func filtered() interp.Exports {
 	out := merged()
 	outIdx := byImportPath(out)
@@ -40,7 +39,7 @@ func filtered() interp.Exports {
 // (restricted.go; the generated os and log tables leave those names out), empty tables for the
 // packages yaegi interprets from source, and yaegi's MapTypes.
 func merged() interp.Exports {
-	stdIdx := byImportPath(std.Symbols)
+	stdIdx := byImportPath(std.Tables)
 	restricted := exitSyms()
 	out := make(interp.Exports, len(allowedStd)+len(localPkgs)+1)
 	for _, p := range allowedStd {
@@ -51,7 +50,7 @@ func merged() interp.Exports {
 			}
 			continue // not generated for this Go version: TestCorePackages reports it
 		}
-		t := maps.Clone(std.Symbols[sk])
+		t := std.Tables[sk]()
 		maps.Copy(t, restricted[p])
 		out[sk] = t
 	}
@@ -59,13 +58,13 @@ func merged() interp.Exports {
 	// MapTypes: which interfaces fmt.Printf and friends look for in interpreted values.
 	out["."] = map[string]reflect.Value{"MapTypes": reflect.ValueOf(mapTypes())}
 
-	localIdx := byImportPath(local.Symbols)
+	localIdx := byImportPath(local.Tables)
 	for short, real := range localPkgs {
 		k, ok := localIdx[real]
 		if !ok {
 			continue
 		}
-		t := maps.Clone(local.Symbols[k])
+		t := local.Tables[k]()
 		out[short+"/"+path.Base(k)] = t
 		// yaegi finds the wrapper type that lets an interpreted value implement a native
 		// interface by the interface's real package path (reflect.Type.PkgPath), so wrappers
@@ -89,7 +88,7 @@ func merged() interp.Exports {
 }
 
 // byImportPath maps each import path of a yaegi symbol table to its key ("importpath/pkgname").
-func byImportPath(tables map[string]map[string]reflect.Value) map[string]string {
+func byImportPath[T any](tables map[string]T) map[string]string {
 	idx := make(map[string]string, len(tables))
 	for k := range tables {
 		idx[path.Dir(k)] = k

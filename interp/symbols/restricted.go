@@ -145,7 +145,11 @@ func addOptionalMethods(m map[reflect.Value][]reflect.Type) {
 		{"io/io", "_Writer", (*writerWithReadFrom)(nil)},
 		{"net/http/http", "_ResponseWriter", (*responseWriterWithHijack)(nil)},
 	} {
-		if w, ok := std.Symbols[o.table][o.wrapper]; ok {
+		build, ok := std.Tables[o.table]
+		if !ok {
+			continue
+		}
+		if w, ok := build()[o.wrapper]; ok {
 			m[w] = []reflect.Type{reflect.TypeOf(o.larger).Elem()}
 		}
 	}

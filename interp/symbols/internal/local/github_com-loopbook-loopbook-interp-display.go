@@ -10,29 +10,31 @@ import (
 )
 
 func init() {
-	Symbols["github.com/loopbook/loopbook/interp/display/display"] = map[string]reflect.Value{
-		// function, constant and variable definitions
-		"HTML":         reflect.ValueOf(display.HTML),
-		"JSON":         reflect.ValueOf(display.JSON),
-		"MIMEHTML":     reflect.ValueOf(constant.MakeFromLiteral("\"text/html\"", token.STRING, 0)),
-		"MIMEJSON":     reflect.ValueOf(constant.MakeFromLiteral("\"application/json\"", token.STRING, 0)),
-		"MIMEMarkdown": reflect.ValueOf(constant.MakeFromLiteral("\"text/markdown\"", token.STRING, 0)),
-		"MIMEPNG":      reflect.ValueOf(constant.MakeFromLiteral("\"image/png\"", token.STRING, 0)),
-		"MIMESVG":      reflect.ValueOf(constant.MakeFromLiteral("\"image/svg+xml\"", token.STRING, 0)),
-		"MIMEText":     reflect.ValueOf(constant.MakeFromLiteral("\"text/plain\"", token.STRING, 0)),
-		"Markdown":     reflect.ValueOf(display.Markdown),
-		"PNG":          reflect.ValueOf(display.PNG),
-		"SVG":          reflect.ValueOf(display.SVG),
-		"SetPublisher": reflect.ValueOf(display.SetPublisher),
-		"Show":         reflect.ValueOf(display.Show),
-		"Text":         reflect.ValueOf(display.Text),
-		"Timeline":     reflect.ValueOf(display.Timeline),
-		"TimelineOf":   reflect.ValueOf(display.TimelineOf),
+	Tables["github.com/loopbook/loopbook/interp/display/display"] = func() map[string]reflect.Value {
+		return map[string]reflect.Value{
+			// function, constant and variable definitions
+			"HTML":         reflect.ValueOf(display.HTML),
+			"JSON":         reflect.ValueOf(display.JSON),
+			"MIMEHTML":     reflect.ValueOf(constant.MakeFromLiteral("\"text/html\"", token.STRING, 0)),
+			"MIMEJSON":     reflect.ValueOf(constant.MakeFromLiteral("\"application/json\"", token.STRING, 0)),
+			"MIMEMarkdown": reflect.ValueOf(constant.MakeFromLiteral("\"text/markdown\"", token.STRING, 0)),
+			"MIMEPNG":      reflect.ValueOf(constant.MakeFromLiteral("\"image/png\"", token.STRING, 0)),
+			"MIMESVG":      reflect.ValueOf(constant.MakeFromLiteral("\"image/svg+xml\"", token.STRING, 0)),
+			"MIMEText":     reflect.ValueOf(constant.MakeFromLiteral("\"text/plain\"", token.STRING, 0)),
+			"Markdown":     reflect.ValueOf(display.Markdown),
+			"PNG":          reflect.ValueOf(display.PNG),
+			"SVG":          reflect.ValueOf(display.SVG),
+			"SetPublisher": reflect.ValueOf(display.SetPublisher),
+			"Show":         reflect.ValueOf(display.Show),
+			"Text":         reflect.ValueOf(display.Text),
+			"Timeline":     reflect.ValueOf(display.Timeline),
+			"TimelineOf":   reflect.ValueOf(display.TimelineOf),
 
-		// type definitions
-		"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),
-		"Handle":    reflect.ValueOf((*display.Handle)(nil)),
-		"Output":    reflect.ValueOf((*display.Output)(nil)),
-		"Publisher": reflect.ValueOf((*display.Publisher)(nil)),
+			// type definitions
+			"Bundle":    reflect.ValueOf((*display.Bundle)(nil)),
+			"Handle":    reflect.ValueOf((*display.Handle)(nil)),
+			"Output":    reflect.ValueOf((*display.Output)(nil)),
+			"Publisher": reflect.ValueOf((*display.Publisher)(nil)),
+		}
 	}
 }

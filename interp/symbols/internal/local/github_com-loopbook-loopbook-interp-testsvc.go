@@ -8,17 +8,19 @@ import (
 )
 
 func init() {
-	Symbols["github.com/loopbook/loopbook/interp/testsvc/testsvc"] = map[string]reflect.Value{
-		// function, constant and variable definitions
-		"CloseAll":    reflect.ValueOf(testsvc.CloseAll),
-		"CloseEarly":  reflect.ValueOf(testsvc.CloseEarly),
-		"Drip":        reflect.ValueOf(testsvc.Drip),
-		"Echo":        reflect.ValueOf(testsvc.Echo),
-		"EchoClients": reflect.ValueOf(testsvc.EchoClients),
-		"SlowHTTP":    reflect.ValueOf(testsvc.SlowHTTP),
+	Tables["github.com/loopbook/loopbook/interp/testsvc/testsvc"] = func() map[string]reflect.Value {
+		return map[string]reflect.Value{
+			// function, constant and variable definitions
+			"CloseAll":    reflect.ValueOf(testsvc.CloseAll),
+			"CloseEarly":  reflect.ValueOf(testsvc.CloseEarly),
+			"Drip":        reflect.ValueOf(testsvc.Drip),
+			"Echo":        reflect.ValueOf(testsvc.Echo),
+			"EchoClients": reflect.ValueOf(testsvc.EchoClients),
+			"SlowHTTP":    reflect.ValueOf(testsvc.SlowHTTP),
 
-		// type definitions
-		"Load":   reflect.ValueOf((*testsvc.Load)(nil)),
-		"Server": reflect.ValueOf((*testsvc.Server)(nil)),
+			// type definitions
+			"Load":   reflect.ValueOf((*testsvc.Load)(nil)),
+			"Server": reflect.ValueOf((*testsvc.Server)(nil)),
+		}
 	}
 }

@@ -6,9 +6,13 @@ package local
 
 import "reflect"
 
-// Symbols is filled by the generated files' init functions, keyed "importpath/pkgname".
-var Symbols = map[string]map[string]reflect.Value{}
+// Tables holds, keyed "importpath/pkgname", a function per package that builds its symbol table
+// afresh. The generated files' init functions fill it: yaegi extract writes tables built at init,
+// and go run ../lazify turns them into these builders, so that no process keeps tables it has
+// handed to an interpreter (which copies them).
+var Tables = map[string]func() map[string]reflect.Value{}
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name local github.com/loopbook/loopbook/loop
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name local github.com/loopbook/loopbook/interp/display
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name local github.com/loopbook/loopbook/interp/testsvc
+//go:generate go run ../lazify .

@@ -11,9 +11,11 @@ import (
 )
 
 func init() {
-	Symbols["crypto/hmac/hmac"] = map[string]reflect.Value{
-		// function, constant and variable definitions
-		"Equal": reflect.ValueOf(hmac.Equal),
-		"New":   reflect.ValueOf(hmac.New),
+	Tables["crypto/hmac/hmac"] = func() map[string]reflect.Value {
+		return map[string]reflect.Value{
+			// function, constant and variable definitions
+			"Equal": reflect.ValueOf(hmac.Equal),
+			"New":   reflect.ValueOf(hmac.New),
+		}
 	}
 }

@@ -15,8 +15,11 @@ package std
 
 import "reflect"
 
-// Symbols is filled by the generated files' init functions, keyed "importpath/pkgname".
-var Symbols = map[string]map[string]reflect.Value{}
+// Tables holds, keyed "importpath/pkgname", a function per package that builds its symbol table
+// afresh. The generated files' init functions fill it: yaegi extract writes tables built at init,
+// and go run ../lazify turns them into these builders, so that no process keeps tables it has
+// handed to an interpreter (which copies them).
+var Tables = map[string]func() map[string]reflect.Value{}
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std archive/tar archive/zip bufio bytes
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std compress/bzip2 compress/flate compress/gzip compress/lzw compress/zlib
@@ -43,3 +46,4 @@ var Symbols = map[string]map[string]reflect.Value{}
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std sort strconv strings structs sync sync/atomic
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std testing testing/fstest testing/iotest testing/quick testing/slogtest testing/synctest
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name std text/scanner text/tabwriter text/template text/template/parse time unicode unicode/utf16 unicode/utf8
+//go:generate go run ../lazify .

@@ -11,8 +11,10 @@ import (
 )
 
 func init() {
-	Symbols["structs/structs"] = map[string]reflect.Value{
-		// type definitions
-		"HostLayout": reflect.ValueOf((*structs.HostLayout)(nil)),
+	Tables["structs/structs"] = func() map[string]reflect.Value {
+		return map[string]reflect.Value{
+			// type definitions
+			"HostLayout": reflect.ValueOf((*structs.HostLayout)(nil)),
+		}
 	}
 }
