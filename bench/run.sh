@@ -153,7 +153,7 @@ micro_cmd() {
 	*:chain-nofd | *:chain-fd) args=(chain "$N_CHAIN" "${test#chain-}") ;;
 	*:burst) args=(burst "$N_BURST") ;;
 	*:timers) args=(timers "$N_TIMERS") ;;
-	*:await-pingpong | *:await-sleep0) args=(await "$N_AWAIT" "${test#await-}") ;;
+	*:await-pingpong | *:await-sleep0 | *:await-pingpong-100 | *:await-sleep0-100) args=(await "$N_AWAIT" "${test#await-}") ;;
 	loopbook:create-task) args=(tasks "$N_TASKS") ;;
 	*) return 1 ;;
 	esac
@@ -174,7 +174,7 @@ micro_cmd() {
 }
 
 micro_impls=(loopbook uvloop asyncio node)
-micro_tests=(chain-nofd chain-fd timers await-pingpong await-sleep0 burst create-task)
+micro_tests=(chain-nofd chain-fd timers await-pingpong await-sleep0 await-pingpong-100 await-sleep0-100 burst create-task)
 
 echo_impls=(loopbook go-net uvloop-proto asyncio-proto node)
 port=47100

@@ -62,7 +62,7 @@ func (l *Loop) Gather(aws ...Awaitable) (*Future, error) {
 		outer.SetResult([]any{})
 		return outer, nil
 	}
-	outer.onCancel = func(msg string) bool {
+	outer.extra().onCancel = func(msg string) bool {
 		if outer.Done() {
 			return false
 		}

@@ -19,24 +19,55 @@ var stateNames = [...]string{"PENDING", "CANCELLED", "FINISHED"}
 // scheduled with CallSoon, never called inline, in the order they were added.
 type Future struct {
 	Info
-	loop      *Loop
-	state     futureState
-	result    any
-	err       error
-	cancelMsg string
+	loop   *Loop
+	state  futureState
+	nextCB int32 // done callback ids handed out so far
+	result any
+	err    error
 	// The done callbacks in the order they were added: cb0 is the first (valid when its id is
-	// not 0) and more the others. Most futures get exactly one (the task awaiting them), which
-	// then costs no slice. Invariant: more is empty unless cb0 is valid.
-	cb0      doneEntry
-	more     []doneEntry
-	nextCB   int
-	task     *Task                 // set when this future is a task's own
-	onCancel func(msg string) bool // replaces Cancel's behaviour (gather's outer future)
+	// not 0), then x.more. Most futures get exactly one (the task awaiting them), which then
+	// costs no slice. Invariant: x.more is empty unless cb0 is valid.
+	cb0  doneEntry
+	task *Task        // set when this future is a task's own
+	x    *futureExtra // what few futures need, allocated when first needed
+}
+
+// futureExtra holds the fields of a Future that most futures never use. Kept out of line, they
+// make a Future 144 bytes instead of 192: a future is created per await in most programs, and
+// its size is what the garbage collector is paced by.
+type futureExtra struct {
+	cancelMsg string
+	more      []doneEntry           // the done callbacks after cb0
+	onCancel  func(msg string) bool // replaces Cancel's behaviour (gather's outer future)
+}
+
+// extra returns f.x, allocating it on first use.
+func (f *Future) extra() *futureExtra {
+	if f.x == nil {
+		f.x = new(futureExtra)
+	}
+	return f.x
+}
+
+// more returns the done callbacks after cb0.
+func (f *Future) more() []doneEntry {
+	if f.x == nil {
+		return nil
+	}
+	return f.x.more
+}
+
+// cancelMsg returns the message the future was cancelled with.
+func (f *Future) cancelMsg() string {
+	if f.x == nil {
+		return ""
+	}
+	return f.x.cancelMsg
 }
 
 // doneEntry is one done callback: a function, or a task to wake (asyncio's Task.__wakeup).
 type doneEntry struct {
-	id   int
+	id   int32
 	fn   func(*Future)
 	task *Task
 }
@@ -70,7 +101,7 @@ func (f *Future) Result() (any, error) {
 	case statePending:
 		return nil, invalidState("Result is not set.")
 	case stateCancelled:
-		return nil, &CancelledError{Msg: f.cancelMsg}
+		return nil, &CancelledError{Msg: f.cancelMsg()}
 	}
 	f.retrieved()
 	return f.result, f.err
@@ -83,7 +114,7 @@ func (f *Future) Exception() error {
 	case statePending:
 		return invalidState("Exception is not set.")
 	case stateCancelled:
-		return &CancelledError{Msg: f.cancelMsg}
+		return &CancelledError{Msg: f.cancelMsg()}
 	}
 	f.retrieved()
 	return f.err
@@ -130,8 +161,8 @@ func (f *Future) Cancel(msg ...string) bool {
 	if f.task != nil {
 		return f.task.Cancel(msg...)
 	}
-	if f.onCancel != nil {
-		return f.onCancel(m)
+	if f.x != nil && f.x.onCancel != nil {
+		return f.x.onCancel(m)
 	}
 	return f.cancel(m)
 }
@@ -141,7 +172,9 @@ func (f *Future) cancel(msg string) bool {
 		return false
 	}
 	f.state = stateCancelled
-	f.cancelMsg = msg
+	if msg != "" {
+		f.extra().cancelMsg = msg
+	}
 	f.finish()
 	return true
 }
@@ -151,7 +184,7 @@ func (f *Future) AddDoneCallback(fn func(*Future)) {
 	f.addDone(doneEntry{fn: fn})
 }
 
-func (f *Future) addDone(e doneEntry) int {
+func (f *Future) addDone(e doneEntry) int32 {
 	f.nextCB++
 	e.id = f.nextCB
 	if f.state != statePending {
@@ -161,27 +194,29 @@ func (f *Future) addDone(e doneEntry) int {
 	if f.cb0.id == 0 {
 		f.cb0 = e
 	} else {
-		f.more = append(f.more, e)
+		x := f.extra()
+		x.more = append(x.more, e)
 	}
 	return e.id
 }
 
-func (f *Future) removeDone(id int) {
+func (f *Future) removeDone(id int32) {
 	if f.cb0.id == 0 {
 		return
 	}
+	more := f.more()
 	if f.cb0.id == id {
-		if len(f.more) > 0 {
-			f.cb0 = f.more[0]
-			f.more = append(f.more[:0], f.more[1:]...)
+		if len(more) > 0 {
+			f.cb0 = more[0]
+			f.x.more = append(more[:0], more[1:]...)
 		} else {
 			f.cb0 = doneEntry{}
 		}
 		return
 	}
-	for i, e := range f.more {
+	for i, e := range more {
 		if e.id == id {
-			f.more = append(f.more[:i], f.more[i+1:]...)
+			f.x.more = append(more[:i], more[i+1:]...)
 			return
 		}
 	}
@@ -192,15 +227,18 @@ func (f *Future) pendingCallbacks() int {
 	if f.cb0.id == 0 {
 		return 0
 	}
-	return 1 + len(f.more)
+	return 1 + len(f.more())
 }
 
 // finish schedules the done callbacks. As in asyncio, the future is done even when they cannot
 // be scheduled because the loop is closed; the caller then gets ErrClosed.
 func (f *Future) finish() error {
 	f.loop.tr.emit(EvFutureDone, f.ID, int64(f.state), 0)
-	first, more := f.cb0, f.more
-	f.cb0, f.more = doneEntry{}, nil
+	first, more := f.cb0, f.more()
+	f.cb0 = doneEntry{}
+	if f.x != nil {
+		f.x.more = nil
+	}
 	if first.id == 0 {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Coroutine is the body of a task: it runs on the loop, suspends at every co.Await, and returns
@@ -67,7 +68,7 @@ type Task struct {
 	co         Co
 	next       func() (*Future, bool)
 	stop       func()
-	stepH      *Handle
+	stepH      Handle // the callback that runs step (see taskOfStep)
 	started    bool
 	finished   bool
 	mustCancel bool
@@ -108,10 +109,11 @@ func (l *Loop) CreateTask(c Awaitable, opts ...Opt) (*Task, error) {
 	t.co.t = t
 	t.next, t.stop = iter.Pull(t.body)
 	l.nextID++
-	t.stepH = &Handle{Info: Info{ID: l.nextID, Kind: KindStep, Owner: t.Owner, Name: t.Name}, loop: l, fn: t.step}
+	// No fn: the loop calls step through taskOfStep.
+	t.stepH = Handle{Info: Info{ID: l.nextID, Kind: KindStep, Owner: t.Owner, Name: t.Name}, loop: l}
 	l.tasks[t.ID] = t
 	l.tr.created(&t.Info)
-	l.push(t.stepH)
+	l.push(&t.stepH)
 	return t, nil
 }
 
@@ -188,24 +190,40 @@ func (t *Task) identifyNow() { t.setG(goid()) }
 // setG records the coroutine's goroutine; it runs on that goroutine.
 func (t *Task) setG(g int64) {
 	t.g = g
+	t.identify = false // done: a resumed coroutine need not look again (see Co.resumed)
 	registerRunning(g, t.loop)
 	if t.loop.debug {
 		t.loop.taskG.Store(g) // the step that resumed the coroutine could not know it yet
 	}
 }
 
-// taskPanic carries a coroutine's panic, with its own stack, to resume.
+// taskPanic carries a coroutine's panic, with its own stack, to step.
 type taskPanic struct{ err *PanicError }
+
+// taskOfStep returns the task whose step handle h is (h.Kind is KindStep). A step handle has no
+// fn: the loop calls t.step directly, through this. A method value (fn = t.step) is called through
+// a wrapper, one more frame between the loop and the coroutine switch (see Task.step), and cost
+// an allocation per task. The handle lives inside the task, so the task is at a fixed offset
+// before it (unsafe.Add stays within the Task's own allocation).
+func taskOfStep(h *Handle) *Task {
+	return (*Task)(unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(Task{}.stepH))))
+}
 
 // wake schedules the task's next step (the done callback of the future it awaits).
 func (t *Task) wake() {
 	if t.finished {
 		return
 	}
-	t.loop.push(t.stepH)
+	t.loop.push(&t.stepH)
 }
 
-// step is asyncio's Task.__step: resume the coroutine until it awaits something or returns.
+// step is asyncio's Task.__step: resume the coroutine until it awaits something or returns; a
+// panic ends the task with a PanicError.
+//
+// The switch into the coroutine (t.next) is made from here, not from a helper: every return
+// just after a coroutine switch is mispredicted by the CPU (its return-address predictor saw the
+// other stack's calls), so each frame between the loop and the switch costs a few nanoseconds of
+// every await.
 func (t *Task) step() {
 	l := t.loop
 	if t.Done() {
@@ -232,18 +250,35 @@ func (t *Task) step() {
 		l.taskTok.Store(t.tok)
 	}
 	anon := t.enter()
-	fut, ok := t.resume()
-	t.leave(anon)
-	l.currentTask = prev
-	if l.debug {
-		l.taskG.Store(0)
-		l.taskTok.Store(0)
-	}
+	returned := false // recover only when next did not return (see Loop.runReady)
+	defer func() {
+		if returned {
+			return
+		}
+		if r := recover(); r != nil {
+			pe, isTask := r.(taskPanic)
+			if !isTask {
+				pe.err = &PanicError{Value: r, Stack: debug.Stack()}
+			}
+			t.complete(nil, pe.err)
+			t.switchedBack(anon, prev)
+		}
+	}()
+	fut, ok := t.next()
+	returned = true
 	if !ok {
+		if t.mustCancel {
+			t.mustCancel = false
+			t.complete(nil, &CancelledError{Msg: t.cancelMsg})
+		} else {
+			t.complete(t.res, t.resErr)
+		}
+		t.switchedBack(anon, prev)
 		return
 	}
+	t.switchedBack(anon, prev)
 	if fut == nil { // a bare yield (Sleep(0)): come back in the next iteration
-		l.push(t.stepH)
+		l.push(&t.stepH)
 		return
 	}
 	t.waiter = fut
@@ -254,35 +289,16 @@ func (t *Task) step() {
 	}
 }
 
-// resume runs the coroutine until it yields (ok) or ends; a panic ends the task with a PanicError.
-func (t *Task) resume() (fut *Future, ok bool) {
-	returned := false // recover only when next did not return (see Loop.call)
-	defer func() {
-		if returned {
-			return
-		}
-		if r := recover(); r != nil {
-			t.finished = true
-			pe, isTask := r.(taskPanic)
-			if !isTask {
-				pe.err = &PanicError{Value: r, Stack: debug.Stack()}
-			}
-			t.complete(nil, pe.err)
-			fut, ok = nil, false
-		}
-	}()
-	fut, ok = t.next()
-	returned = true
-	if !ok {
-		t.finished = true
-		if t.mustCancel {
-			t.mustCancel = false
-			t.complete(nil, &CancelledError{Msg: t.cancelMsg})
-		} else {
-			t.complete(t.res, t.resErr)
-		}
+// switchedBack undoes, after the coroutine has yielded, ended or panicked, what step set up
+// before switching into it.
+func (t *Task) switchedBack(anon bool, prev *Task) {
+	t.leave(anon)
+	l := t.loop
+	l.currentTask = prev
+	if l.debug {
+		l.taskG.Store(0)
+		l.taskTok.Store(0)
 	}
-	return fut, ok
 }
 
 func (t *Task) complete(res any, err error) {
@@ -408,7 +424,14 @@ func (co *Co) Await(a Awaitable) (any, error) {
 		return nil, fmt.Errorf("RuntimeError: Task cannot await on itself: %s", co.t)
 	}
 	if !f.Done() {
-		if err := co.suspend(f); err != nil {
+		// co.suspend(f), written out (see suspend).
+		var err error
+		if co.plain() {
+			err = co.resumed(f, co.yield(f))
+		} else {
+			err = co.suspendNoting(f)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -416,7 +439,26 @@ func (co *Co) Await(a Awaitable) (any, error) {
 }
 
 // suspend yields f to the task's step and returns the cancellation to deliver, if any.
+//
+// Await and Sleep write it out (plain, yield, resumed) instead of calling it: every frame between
+// the coroutine and the switch costs a mispredicted return on each resume (see Task.step), and
+// suspend is too large for the compiler to inline.
 func (co *Co) suspend(f *Future) error {
+	if !co.plain() {
+		return co.suspendNoting(f)
+	}
+	return co.resumed(f, co.yield(f))
+}
+
+// plain reports whether a suspension needs nothing but the switch: the task is not stopped and
+// no await site is recorded.
+func (co *Co) plain() bool {
+	l := co.t.loop
+	return !co.stopped && l.siteHook == nil && !l.debug
+}
+
+// suspendNoting is suspend when the task is stopped or the await's site must be recorded.
+func (co *Co) suspendNoting(f *Future) error {
 	if co.stopped {
 		return &CancelledError{Msg: "task destroyed"}
 	}
@@ -426,11 +468,32 @@ func (co *Co) suspend(f *Future) error {
 	} else if l.debug {
 		t.AwaitSite = callerSite()
 	}
-	if !co.yield(f) {
-		co.stopped = true
-		t.identifyIfAsked()
-		return &CancelledError{Msg: "task destroyed"}
+	return co.resumed(f, co.yield(f))
+}
+
+// destroyed is the coroutine's side of Task.destroy: its pending Await returns a cancellation.
+func (co *Co) destroyed() error {
+	co.stopped = true
+	co.t.identifyIfAsked()
+	return &CancelledError{Msg: "task destroyed"}
+}
+
+// resumed is what a coroutine does when yield returns ok, its task's step having resumed it (or,
+// when ok is false, Task.destroy unwinding it): in the common case, nothing.
+func (co *Co) resumed(f *Future, ok bool) error {
+	if ok && !co.t.identify && co.t.throw == nil {
+		return nil
 	}
+	return co.resumedSlow(f, ok)
+}
+
+// resumedSlow identifies the coroutine if it was asked to, and delivers a cancellation if one is
+// pending or the task is being destroyed.
+func (co *Co) resumedSlow(f *Future, ok bool) error {
+	if !ok {
+		return co.destroyed()
+	}
+	t := co.t
 	t.identifyIfAsked()
 	if err := t.throw; err != nil {
 		t.throw = nil
@@ -450,7 +513,10 @@ func (co *Co) suspend(f *Future) error {
 func (co *Co) Sleep(d time.Duration) error {
 	l := co.t.loop
 	if d <= 0 {
-		return co.suspend(nil)
+		if co.plain() { // co.suspend(nil), written out (see suspend)
+			return co.resumed(nil, co.yield(nil))
+		}
+		return co.suspendNoting(nil)
 	}
 	f := l.createFuture("sleep", nil)
 	h, err := l.CallLater(d, func() {

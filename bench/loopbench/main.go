@@ -8,7 +8,7 @@
 //	loopbench chain N [nofd|fd]       each callback CallSoon's the next; fd watches an idle socketpair
 //	loopbench burst N                 N CallSoon up front, then drain
 //	loopbench timers N                N CallLater with random delays in [0, 10ms)
-//	loopbench await N [pingpong|sleep0]  N task await/resume hops
+//	loopbench await N [pingpong|sleep0|pingpong-100|sleep0-100]  N task await/resume hops
 //	loopbench tasks N                 N CreateTask of a coroutine that returns at once
 //	loopbench serve [-cpuprofile F] loop|net ADDR  echo server (runs until killed)
 //	loopbench client [flags]          timed echo client; see loopbench client -h
@@ -146,8 +146,12 @@ func micro(cmd, variant string, n int) (record, error) {
 			err = workload.AwaitPingPong(l, n)
 		case "sleep0":
 			err = workload.Sleep0(l, n)
+		case "pingpong-100":
+			err = workload.AwaitPingPongMany(l, n)
+		case "sleep0-100":
+			err = workload.Sleep0Many(l, n)
 		default:
-			return rec, fmt.Errorf("await variant %q: want pingpong or sleep0", variant)
+			return rec, fmt.Errorf("await variant %q: want pingpong, sleep0, pingpong-100 or sleep0-100", variant)
 		}
 	case "tasks":
 		rec.Test = "create-task"

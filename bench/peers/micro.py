@@ -5,7 +5,7 @@ Usage: micro.py IMPL TEST N [VARIANT]
   TEST     chain N [nofd|fd]  each callback call_soon's the next; fd adds an idle add_reader
            burst N            N call_soon up front, then drain
            timers N           N call_later with random delays in [0, 10 ms), seed 42
-           await N [pingpong|sleep0]  N task await/resume hops
+           await N [pingpong|sleep0|pingpong-100|sleep0-100]  N task await/resume hops
 
 Prints one JSON line: {"impl", "test", "n", "seconds", "ns_per_op"[, "sched_s"]}. The clock starts
 after the loop exists and stops when run_forever / run_until_complete returns, as in the Go runner.
@@ -113,6 +113,64 @@ def await_pingpong(loop, n):
     return time.perf_counter() - t0, None
 
 
+MANY_TASKS = 100  # the "-100" variants: as bench/workload's ManyTasks
+
+
+def await_pingpong_many(loop, n):
+    # await_pingpong with MANY_TASKS / 2 pairs at once, n awaits in all: the iteration's own cost
+    # is shared by all of them.
+    pairs = MANY_TASKS // 2
+
+    def pair(left):
+        state = {"left": left}
+        wait = [None, None]
+
+        def release(i):
+            f = wait[1 - i]
+            if f is not None:
+                wait[1 - i] = None
+                f.set_result(None)
+
+        async def player(i):
+            while state["left"] > 0:
+                state["left"] -= 1
+                mine = loop.create_future()
+                wait[i] = mine
+                release(i)
+                await mine
+            release(i)
+
+        return player
+
+    async def main():
+        tasks = []
+        for k in range(pairs):
+            player = pair(n // pairs + (1 if k < n % pairs else 0))
+            tasks += [loop.create_task(player(0)), loop.create_task(player(1))]
+        for t in tasks:
+            await t
+
+    t0 = time.perf_counter()
+    loop.run_until_complete(main())
+    return time.perf_counter() - t0, None
+
+
+def sleep0_many(loop, n):
+    async def sleeper(count):
+        for _ in range(count):
+            await asyncio.sleep(0)
+
+    async def main():
+        tasks = [loop.create_task(sleeper(n // MANY_TASKS + (1 if k < n % MANY_TASKS else 0)))
+                 for k in range(MANY_TASKS)]
+        for t in tasks:
+            await t
+
+    t0 = time.perf_counter()
+    loop.run_until_complete(main())
+    return time.perf_counter() - t0, None
+
+
 def sleep0(loop, n):
     async def main():
         for _ in range(n):
@@ -146,9 +204,10 @@ def main():
         name, fn = "timers", timers
     elif test == "await":
         variant = variant or "pingpong"
-        fns = {"pingpong": await_pingpong, "sleep0": sleep0}
+        fns = {"pingpong": await_pingpong, "sleep0": sleep0,
+               "pingpong-100": await_pingpong_many, "sleep0-100": sleep0_many}
         if variant not in fns:
-            raise SystemExit(f"await variant {variant!r}: want pingpong or sleep0")
+            raise SystemExit(f"await variant {variant!r}: want one of {', '.join(fns)}")
         name, fn = "await-" + variant, fns[variant]
     else:
         raise SystemExit(f"unknown test {test!r}")

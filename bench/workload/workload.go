@@ -172,6 +172,74 @@ func (p *pingPong) player(i int) loop.Coroutine {
 	}
 }
 
+// ManyTasks is how many tasks the "-100" await variants run at once: with that many tasks ready
+// in every iteration, the iteration's own cost (poll, bookkeeping, its events) is shared by all
+// of them, and what remains is the cost of an await itself. These variants are reported beside
+// the single-pair and single-task figures, never instead of them.
+const ManyTasks = 100
+
+// AwaitPingPongMany is AwaitPingPong with ManyTasks/2 pairs of players at once; n awaits in all.
+func AwaitPingPongMany(l *loop.Loop, n int) error {
+	const pairs = ManyTasks / 2
+	main := func(co *loop.Co) (any, error) {
+		var tasks []*loop.Task
+		for k := 0; k < pairs; k++ {
+			p := &pingPong{l: l, left: n / pairs}
+			if k < n%pairs {
+				p.left++
+			}
+			for i := 0; i < 2; i++ {
+				t, err := l.CreateTask(p.player(i))
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, t)
+			}
+		}
+		for _, t := range tasks {
+			if _, err := co.Await(t); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	_, err := l.RunUntilComplete(loop.Coroutine(main))
+	return err
+}
+
+// Sleep0Many is Sleep0 with ManyTasks tasks yielding at once; n Sleep(0) calls in all.
+func Sleep0Many(l *loop.Loop, n int) error {
+	main := func(co *loop.Co) (any, error) {
+		var tasks []*loop.Task
+		for k := 0; k < ManyTasks; k++ {
+			count := n / ManyTasks
+			if k < n%ManyTasks {
+				count++
+			}
+			t, err := l.CreateTask(loop.Coroutine(func(co *loop.Co) (any, error) {
+				for i := 0; i < count; i++ {
+					if err := co.Sleep(0); err != nil {
+						return nil, err
+					}
+				}
+				return nil, nil
+			}))
+			if err != nil {
+				return nil, err
+			}
+			tasks = append(tasks, t)
+		}
+		for _, t := range tasks {
+			if _, err := co.Await(t); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	_, err := l.RunUntilComplete(loop.Coroutine(main))
+	return err
+}
+
 // Sleep0 runs one task that calls co.Sleep(0) n times: a bare yield to the loop and back, with no
 // future involved (asyncio.sleep(0)).
 func Sleep0(l *loop.Loop, n int) error {
