@@ -431,3 +431,56 @@ func TestPanelModelClosedFrame(t *testing.T) {
 		t.Errorf("a closing frame with nothing else new: %v; want the model closed and the flags changed", got)
 	}
 }
+
+// The panel's "Watched fds" table lists a reader a cell adds, with its fd, direction, name and
+// owning cell; counts the times it fired; and drops it when the cell removes it.
+func TestPanelWatchedFds(t *testing.T) {
+	b := newBrowser(t, 1280, 800)
+	b.notebook("fds.ipynb",
+		`srv, _ := loop.NewSocket()
+srv.SetReuseAddr(true)
+srv.Bind("127.0.0.1:0")
+srv.Listen(4)
+srv.SetBlocking(false)
+accepted := 0
+L.AddReader(srv.Fileno(), func() {
+	if c, _, err := srv.Accept(); err == nil {
+		accepted++
+		fmt.Println("accepted", accepted)
+		c.Close()
+	}
+}, loop.WithName("acceptor"))
+srv.Fileno()`,
+		`cl, _ := loop.NewSocket()
+cl.Connect(srv.LocalAddr())
+cl.Close()`,
+		`L.RemoveReader(srv.Fileno())
+srv.Close()`)
+	b.open("fds.ipynb")
+	b.waitJS("the panel", panelSel+` !== null && !`+panelSel+`.classList.contains("collapsed")`)
+	const row = `[...document.querySelectorAll(".lp-fds tbody tr.lp-item")].find(tr => tr.children[2].textContent.startsWith("acceptor"))`
+	run := func(id string) {
+		b.edit(id)
+		b.key("Enter", ctrl)
+	}
+
+	run("c0")
+	b.waitJS("the reader in the fd table", row+` !== undefined`)
+	out := strings.Fields(b.outputText("c0")) // "Out[1]:", then the fd
+	fd := out[len(out)-1]
+	cells := eval[[]string](b, `[...`+row+`.children].map(td => td.textContent)`)
+	t.Logf("fd row: %q (the cell's Out: %q)", cells, fd)
+	if cells[0] != fd || cells[1] != "read" || !strings.Contains(cells[2], "In[1]") || cells[3] != "0" {
+		t.Errorf("fd row %q: want fd %s, read, the name and In[1], fired 0", cells, fd)
+	}
+	if owner := eval[string](b, row+`.dataset.owner`); owner != "1" {
+		t.Errorf("the row's owner is %q, want 1", owner)
+	}
+
+	run("c1")
+	b.waitOutput("c0", "accepted 1")
+	b.waitJS("the reader counted as fired once", row+`?.children[3].textContent === "1"`)
+
+	run("c2")
+	b.waitJS("the reader gone from the table", row+` === undefined && document.querySelector(".lp-sec-fds").classList.contains("empty")`)
+}
