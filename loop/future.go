@@ -78,11 +78,18 @@ func (l *Loop) CreateFuture(opts ...Opt) *Future { return l.createFuture("", opt
 // createFuture is CreateFuture with the future named name (when not empty) before opts apply:
 // the loop's own futures are named without an option's closure.
 func (l *Loop) createFuture(name string, opts []Opt) *Future {
-	f := &Future{loop: l}
+	f := new(Future)
+	l.initFuture(f, name, opts)
+	return f
+}
+
+// initFuture makes the zero Future f a new pending future of l, as createFuture does: for a
+// future that lives inside a larger allocation (see sockWait).
+func (l *Loop) initFuture(f *Future, name string, opts []Opt) {
+	f.loop = l
 	f.Name = name
 	l.initInfo(&f.Info, KindFuture, 0, opts)
 	l.tr.created(&f.Info)
-	return f
 }
 
 // Loop returns the loop the future belongs to.

@@ -34,6 +34,15 @@ type epollPoller struct {
 	woken  atomic.Bool     // an eventfd write is outstanding; coalesces wakeups
 	file   *os.File        // owns epfd
 	raw    syscall.RawConn // file's, when the runtime's poller watches it; else nil
+
+	// park's state. The function given to raw.Read is made once (pollParked, a method value)
+	// and passes its results through these fields: a closure made in park escaped to the heap,
+	// an allocation every time the loop went to sleep.
+	pollParked func(uintptr) bool
+	parkMax    int
+	parkN      int
+	parkErrno  unix.Errno
+	deadline   bool // a read deadline is set on file
 }
 
 func openEpoll() (poller, error) {
@@ -65,6 +74,7 @@ func openEpoll() (poller, error) {
 	p.file = os.NewFile(uintptr(epfd), "epoll")
 	if raw, err := p.file.SyscallConn(); err == nil && p.file.SetReadDeadline(time.Time{}) == nil {
 		p.raw = raw
+		p.pollParked = p.pollReady
 	}
 	return p, nil
 }
@@ -176,17 +186,21 @@ func (p *epollPoller) pollNow(max int) (int, unix.Errno) {
 // edge-triggered: it reports a new event on epfd after RawConn.Read has cleared its readiness
 // and called the function, so an event that comes after the function's look is never missed.
 func (p *epollPoller) park(max int, timeout time.Duration) (n int, errno unix.Errno, err error) {
-	deadline := time.Time{}
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+	// Without a timeout there is no deadline; the one a previous park set is cleared once, not
+	// on every park (each SetReadDeadline takes the descriptor's lock and resets a timer).
+	if timeout > 0 || p.deadline {
+		deadline := time.Time{}
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
+		if err := p.file.SetReadDeadline(deadline); err != nil {
+			return 0, 0, os.NewSyscallError("epoll_wait", err)
+		}
+		p.deadline = timeout > 0
 	}
-	if err := p.file.SetReadDeadline(deadline); err != nil {
-		return 0, 0, os.NewSyscallError("epoll_wait", err)
-	}
-	err = p.raw.Read(func(uintptr) bool {
-		n, errno = p.pollNow(max)
-		return n > 0 || (errno != 0 && errno != unix.EINTR)
-	})
+	p.parkMax = max
+	err = p.raw.Read(p.pollParked)
+	n, errno = p.parkN, p.parkErrno
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// The timeout passed: report what is ready now, as epoll_wait does when it times out.
 		n, errno = p.pollNow(max)
@@ -196,6 +210,13 @@ func (p *epollPoller) park(max int, timeout time.Duration) (n int, errno unix.Er
 		return 0, 0, os.NewSyscallError("epoll_wait", err)
 	}
 	return n, errno, nil
+}
+
+// pollReady is park's look at epfd, called by raw.Read: it reports whether the wait is over
+// (events, or an error other than EINTR); if not, the goroutine parks until epfd is readable.
+func (p *epollPoller) pollReady(uintptr) bool {
+	p.parkN, p.parkErrno = p.pollNow(p.parkMax)
+	return p.parkN > 0 || (p.parkErrno != 0 && p.parkErrno != unix.EINTR)
 }
 
 // drainWake consumes the eventfd and only then clears the flag. The other order loses wakeups: a

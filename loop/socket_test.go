@@ -1341,3 +1341,61 @@ func TestSockRecvSocketClosedWhilePending(t *testing.T) {
 		}
 	})
 }
+
+// TestSockRecvSteps: a SockRecvInto that has to wait takes asyncio's sock_recv steps, visible in
+// the event stream: a future is created, a reader named after it is added, the task awaits the
+// future; when the fd is ready the reader runs and resolves the future; its done callback
+// (sockWaitDone) removes the reader, and the task resumes. The steps are built inside one
+// allocation (sockWait); this checks that they are still the chapter's.
+func TestSockRecvSteps(t *testing.T) {
+	l := skLoop(t, "")
+	client, server := skPair(t)
+	skNonBlocking(t, server)
+	var fut uint64
+	got, err := skRun(t, l, func(co *loop.Co) (any, error) {
+		if _, err := l.CallSoon(func() {
+			if err := client.SendAll([]byte("hi")); err != nil {
+				t.Errorf("send: %v", err)
+			}
+		}); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, 16)
+		n, err := l.SockRecvInto(co, server, buf)
+		return string(buf[:n]), err
+	})
+	if err != nil || got != "hi" {
+		t.Fatalf("SockRecvInto = %q, %v; want \"hi\"", got, err)
+	}
+	evs, _, _ := l.Events(0, nil)
+	var steps []string
+	var reader uint64
+	for _, e := range evs {
+		switch {
+		case e.Kind == loop.EvCreate && e.Info != nil && e.Info.Name == "sock_recv":
+			fut = e.ID
+			steps = append(steps, "create sock_recv")
+		case e.Kind == loop.EvWatch && e.Info != nil && e.Info.Name == "sock_recv":
+			reader = e.ID
+			steps = append(steps, fmt.Sprintf("watch fd=%v dir=%d", e.Fd == int32(server.Fileno()), e.Dir))
+		case e.Kind == loop.EvAwait && fut != 0 && uint64(e.A) == fut:
+			steps = append(steps, "await")
+		case e.Kind == loop.EvFdReady && reader != 0 && e.ID == reader:
+			steps = append(steps, "fd ready")
+		case e.Kind == loop.EvRun && reader != 0 && e.ID == reader:
+			steps = append(steps, "run reader")
+		case e.Kind == loop.EvFutureDone && fut != 0 && e.ID == fut:
+			steps = append(steps, "future done")
+		case e.Kind == loop.EvRun && e.Info != nil && e.Info.Kind == loop.KindCallback && strings.HasSuffix(e.Info.Label(), "sockWaitDone"):
+			steps = append(steps, "run done callback")
+		case e.Kind == loop.EvUnwatch && reader != 0 && e.ID == reader:
+			steps = append(steps, "unwatch")
+		}
+	}
+	// An EvRun is stamped when its callback ends: what the callback did comes before it.
+	want := []string{"create sock_recv", "watch fd=true dir=1", "await", "fd ready",
+		"future done", "run reader", "unwatch", "run done callback"}
+	if !slices.Equal(steps, want) {
+		t.Errorf("steps:\n got %q\nwant %q", steps, want)
+	}
+}

@@ -48,14 +48,24 @@ func (l *Loop) addWatch(fd int, dir uint8, fn func(), opts []Opt) (*Handle, erro
 
 // addWatchNamed is addWatch with the handle named name (when not empty) before opts apply.
 func (l *Loop) addWatchNamed(fd int, dir uint8, fn func(), opts []Opt, name string) (*Handle, error) {
-	if err := l.check(); err != nil {
+	h := new(Handle)
+	if err := l.addWatchHandle(h, fd, dir, fn, opts, name); err != nil {
 		return nil, err
+	}
+	return h, nil
+}
+
+// addWatchHandle is addWatchNamed with the handle supplied by the caller: a zero Handle, which
+// may live inside a larger allocation (see sockWait).
+func (l *Loop) addWatchHandle(h *Handle, fd int, dir uint8, fn func(), opts []Opt, name string) error {
+	if err := l.check(); err != nil {
+		return err
 	}
 	kind := KindReader
 	if dir == pollWrite {
 		kind = KindWriter
 	}
-	h := &Handle{fn: fn, loop: l}
+	h.fn, h.loop = fn, l
 	h.Name = name
 	l.initInfo(&h.Info, kind, callbackPC(fn), opts)
 	w := l.watchers.get(fd)
@@ -67,7 +77,7 @@ func (l *Loop) addWatchNamed(fd int, dir uint8, fn func(), opts []Opt, name stri
 		// The poller lacks a direction we need. (A direction whose removal is still deferred is
 		// registered already: re-adding it costs nothing — the point of deferring.)
 		if err := l.poller.set(fd, w.kernel, w.kernel|want); err != nil {
-			return nil, err
+			return err
 		}
 		w.kernel |= want
 	}
@@ -77,7 +87,7 @@ func (l *Loop) addWatchNamed(fd int, dir uint8, fn func(), opts []Opt, name stri
 	*prev = h
 	l.watchers.set(fd, w)
 	l.tr.watch(&h.Info, fd, dir, true)
-	return h, nil
+	return nil
 }
 
 func (w *watcher) slot(dir uint8) **Handle {
