@@ -269,18 +269,19 @@ func (k *kernel) pump() {
 		k.execute(req)
 	case ReqCancelOwned:
 		k.cancelCell(req.Cell, "the cell was deleted")
-		k.finishRequest(req, "ok")
+		k.finishRequest(req, "ok", "")
 	default:
-		k.send(Message{Type: MsgReply, Parent: req.ID, Status: "error", Evalue: fmt.Sprintf("unknown request type %q", req.Type)})
-		k.send(Message{Type: MsgStatus, State: StateIdle, Parent: req.ID})
-		k.trim.idle()
+		k.finishRequest(req, "error", fmt.Sprintf("unknown request type %q", req.Type))
 	}
 }
 
-func (k *kernel) finishRequest(req Request, status string) {
-	k.send(Message{Type: MsgReply, Parent: req.ID, Status: status})
+// finishRequest replies to a request that ran no cell and goes on with the next one (a request
+// that arrived meanwhile found the kernel busy and waits for this).
+func (k *kernel) finishRequest(req Request, status, evalue string) {
+	k.send(Message{Type: MsgReply, Parent: req.ID, Status: status, Evalue: evalue})
 	k.send(Message{Type: MsgStatus, State: StateIdle, Parent: req.ID})
 	k.trim.idle()
+	k.pumpNext()
 }
 
 // execute runs a cell as a task on the shared loop, owned by its run. Loop goroutine.
@@ -301,17 +302,27 @@ func (k *kernel) execute(req Request) {
 	}, loop.WithOwner(loop.Owner(count)), loop.WithName("In["+strconv.Itoa(count)+"]"))
 	if err != nil {
 		k.finishCell(run, interp.Result{Err: &interp.Error{Kind: interp.InternalError, Msg: err.Error()}})
+		k.pumpNext()
 		return
 	}
 	run.task = task
-	// A cell's task cancelled before its first step (an interrupt's clean-up racing the next
-	// request) never reaches finishCell: finish the cell here, or the kernel would wait for it
-	// for ever.
 	task.AddDoneCallback(func(*loop.Future) {
+		// A cell's task cancelled before its first step (an interrupt's clean-up racing the
+		// next request) never reaches finishCell: finish the cell here, or the kernel would
+		// wait for it for ever.
 		if k.current.Load() == run {
 			k.finishCell(run, interp.Result{Err: &interp.Error{Kind: interp.CancelledError, Msg: "cancelled before it started"}})
 		}
+		// The next request is taken only now, once the task is done and this callback (which
+		// the cell's run owns, as every callback of its task's future) has run: a re-run of
+		// the cell would otherwise find it still queued and report it as left-over work.
+		k.pumpNext()
 	})
+}
+
+// pumpNext schedules the handling of the next queued request, owned by nobody.
+func (k *kernel) pumpNext() {
+	k.l.CallSoon(k.pump, loop.WithName("kernel: next request"), loop.WithOwner(0))
 }
 
 // finishCell reports a cell's result. It runs at the end of the cell's task.
@@ -337,7 +348,6 @@ func (k *kernel) finishCell(run *cellRun, res interp.Result) {
 	k.current.Store(nil)
 	close(run.done)
 	k.trim.idle()
-	k.l.CallSoon(k.pump, loop.WithName("kernel: next request"), loop.WithOwner(0))
 }
 
 func (k *kernel) sendError(count int, e *interp.Error) {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -616,5 +617,61 @@ for i := 0; i < 3000; i++ {
 	want = append(want, "reply ok", "status idle")
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %d messages, want %d:\n got: %.2000q\nwant: %.2000q", len(got), len(want), got, want)
+	}
+}
+
+// Requests that arrive while a cell runs wait their turn, and every one of them is answered in
+// order, whatever its kind: a request that runs no cell (cancel_owned, or one the kernel does not
+// know) goes on with the next one too.
+func TestQueuedRequestsAllAnswered(t *testing.T) {
+	k := start(t)
+	var ids []string
+	for _, r := range []kernel.Request{
+		{Type: kernel.ReqExecute, Cell: "slow", Code: `co.Sleep(200 * time.Millisecond)`},
+		{Type: kernel.ReqCancelOwned, Cell: "slow"},
+		{Type: "no_such_request"},
+		{Type: kernel.ReqCancelOwned, Cell: "other"},
+		{Type: kernel.ReqExecute, Cell: "last", Code: `"done"`},
+	} {
+		id, err := k.Send(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	var replied []string
+	collect(t, k, 20*time.Second, func(m kernel.Message) bool {
+		if m.Type == kernel.MsgReply {
+			replied = append(replied, m.Parent)
+		}
+		return m.Type == kernel.MsgStatus && m.State == kernel.StateIdle && m.Parent == ids[len(ids)-1]
+	})
+	if !slices.Equal(replied, ids) {
+		t.Errorf("replies to %q; want one to each request, in order: %q", replied, ids)
+	}
+}
+
+// A re-run queued behind its cell's first run reports, as left-over work cancelled, what the
+// cell's code left (its timer) and nothing of the kernel's own bookkeeping for that run.
+func TestRerunQueuedCancelsOnlyTheCellsWork(t *testing.T) {
+	k := start(t)
+	var last string
+	for _, code := range []string{`L.CallLater(time.Hour, func() { fmt.Println("never") })`, `"again"`} {
+		id, err := k.Send(kernel.Request{Type: kernel.ReqExecute, Cell: "forever", Code: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = id
+	}
+	var notices []string
+	collect(t, k, 20*time.Second, func(m kernel.Message) bool {
+		if m.Type == kernel.MsgNotice {
+			notices = append(notices, m.Text)
+		}
+		return m.Type == kernel.MsgStatus && m.State == kernel.StateIdle && m.Parent == last
+	})
+	want := []string{"the cell was run again: cancelled what In[1] still owned (1 timer)"}
+	if !slices.Equal(notices, want) {
+		t.Errorf("notices %q; want %q", notices, want)
 	}
 }
