@@ -81,10 +81,11 @@ def timers(loop, n):
     return time.perf_counter() - t0, sched
 
 
-def await_pingpong(loop, n):
-    # Two tasks take turns: each creates a future, resolves the one its partner waits on and
-    # awaits its own, so every await suspends and is resumed one loop iteration later.
-    state = {"left": n}
+def pingpong_pair(loop, left):
+    # Two players taking turns for `left` hops in all: each creates a future, resolves the one its
+    # partner waits on and awaits its own, so every await suspends and is resumed one loop
+    # iteration later. Returns the coroutine function of a player (0 or 1).
+    state = {"left": left}
     wait = [None, None]
 
     def release(i):
@@ -101,6 +102,12 @@ def await_pingpong(loop, n):
             release(i)
             await mine
         release(i)
+
+    return player
+
+
+def await_pingpong(loop, n):
+    player = pingpong_pair(loop, n)
 
     async def main():
         a = loop.create_task(player(0))
@@ -121,31 +128,10 @@ def await_pingpong_many(loop, n):
     # is shared by all of them.
     pairs = MANY_TASKS // 2
 
-    def pair(left):
-        state = {"left": left}
-        wait = [None, None]
-
-        def release(i):
-            f = wait[1 - i]
-            if f is not None:
-                wait[1 - i] = None
-                f.set_result(None)
-
-        async def player(i):
-            while state["left"] > 0:
-                state["left"] -= 1
-                mine = loop.create_future()
-                wait[i] = mine
-                release(i)
-                await mine
-            release(i)
-
-        return player
-
     async def main():
         tasks = []
         for k in range(pairs):
-            player = pair(n // pairs + (1 if k < n % pairs else 0))
+            player = pingpong_pair(loop, n // pairs + (1 if k < n % pairs else 0))
             tasks += [loop.create_task(player(0)), loop.create_task(player(1))]
         for t in tasks:
             await t

@@ -181,49 +181,45 @@ const ManyTasks = 100
 // AwaitPingPongMany is AwaitPingPong with ManyTasks/2 pairs of players at once; n awaits in all.
 func AwaitPingPongMany(l *loop.Loop, n int) error {
 	const pairs = ManyTasks / 2
-	main := func(co *loop.Co) (any, error) {
-		var tasks []*loop.Task
-		for k := 0; k < pairs; k++ {
-			p := &pingPong{l: l, left: n / pairs}
-			if k < n%pairs {
-				p.left++
-			}
-			for i := 0; i < 2; i++ {
-				t, err := l.CreateTask(p.player(i))
-				if err != nil {
-					return nil, err
-				}
-				tasks = append(tasks, t)
-			}
-		}
-		for _, t := range tasks {
-			if _, err := co.Await(t); err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
+	var players []loop.Coroutine
+	for k := 0; k < pairs; k++ {
+		p := &pingPong{l: l, left: share(n, pairs, k)}
+		players = append(players, p.player(0), p.player(1))
 	}
-	_, err := l.RunUntilComplete(loop.Coroutine(main))
-	return err
+	return runAll(l, players)
 }
 
 // Sleep0Many is Sleep0 with ManyTasks tasks yielding at once; n Sleep(0) calls in all.
 func Sleep0Many(l *loop.Loop, n int) error {
-	main := func(co *loop.Co) (any, error) {
-		var tasks []*loop.Task
-		for k := 0; k < ManyTasks; k++ {
-			count := n / ManyTasks
-			if k < n%ManyTasks {
-				count++
-			}
-			t, err := l.CreateTask(loop.Coroutine(func(co *loop.Co) (any, error) {
-				for i := 0; i < count; i++ {
-					if err := co.Sleep(0); err != nil {
-						return nil, err
-					}
+	var sleepers []loop.Coroutine
+	for k := 0; k < ManyTasks; k++ {
+		count := share(n, ManyTasks, k)
+		sleepers = append(sleepers, func(co *loop.Co) (any, error) {
+			for i := 0; i < count; i++ {
+				if err := co.Sleep(0); err != nil {
+					return nil, err
 				}
-				return nil, nil
-			}))
+			}
+			return nil, nil
+		})
+	}
+	return runAll(l, sleepers)
+}
+
+// share is part k's share of n split into parts as evenly as can be.
+func share(n, parts, k int) int {
+	if k < n%parts {
+		return n/parts + 1
+	}
+	return n / parts
+}
+
+// runAll runs the coroutines as tasks, all at once, until every one has returned.
+func runAll(l *loop.Loop, coros []loop.Coroutine) error {
+	_, err := l.RunUntilComplete(loop.Coroutine(func(co *loop.Co) (any, error) {
+		var tasks []*loop.Task
+		for _, c := range coros {
+			t, err := l.CreateTask(c)
 			if err != nil {
 				return nil, err
 			}
@@ -235,8 +231,7 @@ func Sleep0Many(l *loop.Loop, n int) error {
 			}
 		}
 		return nil, nil
-	}
-	_, err := l.RunUntilComplete(loop.Coroutine(main))
+	}))
 	return err
 }
 
