@@ -1419,3 +1419,23 @@ func labelledCallback() {}
 type labelledType struct{}
 
 func (labelledType) callback() {}
+
+// A timer that has fired but not yet run (it waits in the ready queue behind the callback that
+// cancels its owner) is cancelled with the rest: a cell's self-rearming timer must stop however
+// the cancellation falls (found as TestMonitorIdleIsQuiet in the kernel ticking on).
+func TestCancelOwnedFiredTimer(t *testing.T) {
+	l := inspLoop(t, loop.Options{})
+	ran := false
+	var got loop.Owned
+	l.CallLater(0, func() { ran = true }, loop.WithOwner(7))
+	// Scheduled before the timer fires, so it runs first in the iteration that moves the
+	// timer to the ready queue.
+	l.CallSoon(func() { got = l.CancelOwned(7) })
+	dbgSpin(t, l, 3)
+	if ran {
+		t.Error("the fired timer ran after its owner was cancelled")
+	}
+	if want := (loop.Owned{Ready: 1}); got != want {
+		t.Errorf("CancelOwned(7) = %+v, want %+v", got, want)
+	}
+}

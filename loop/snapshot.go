@@ -138,11 +138,18 @@ func (l *Loop) Owned(o Owner) Owned {
 		}
 	}
 	for i := 0; i < l.ready.len(); i++ {
-		if h := l.ready.at(i); !h.cancelled && h.Owner == o && h.Kind == KindCallback {
+		if h := l.ready.at(i); h.Owner == o && readyCallback(h) {
 			n.Ready++
 		}
 	}
 	return n
+}
+
+// readyCallback reports whether h, in the ready queue, is a callback of its owner's that will
+// run: one scheduled with CallSoon, or a timer that has fired and waits for its turn (it has
+// left the timers). A watcher's callback counts as the watcher, and a task's step as the task.
+func readyCallback(h *Handle) bool {
+	return !h.cancelled && (h.Kind == KindCallback || h.Kind == KindTimer)
 }
 
 // CancelOwned cancels everything owner o has on the loop — its tasks, timers, watchers and ready
@@ -169,8 +176,8 @@ func (l *Loop) CancelOwned(o Owner) Owned {
 		}
 	}
 	for i := 0; i < l.ready.len(); i++ {
-		if h := l.ready.at(i); !h.cancelled && h.Owner == o && h.Kind == KindCallback {
-			h.Cancel()
+		if h := l.ready.at(i); h.Owner == o && readyCallback(h) {
+			h.Cancel() // for a fired timer, the Handle's Cancel: it is no longer in the heap
 			n.Ready++
 		}
 	}
