@@ -111,33 +111,10 @@ func (s *store) copyShare(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := shareName(nb, id)
-	base := strings.TrimSuffix(p, ".ipynb")
-	for i := 0; ; i++ {
-		cand := p
-		switch {
-		case i == 1:
-			cand = base + " copy.ipynb"
-		case i > 1:
-			cand = fmt.Sprintf("%s copy %d.ipynb", base, i)
-		}
-		if !s.exists(cand) {
-			lb, _ := nb.Metadata["loopbook"].(map[string]any)
-			if lb == nil {
-				lb = map[string]any{}
-			}
-			delete(lb, "share")
-			delete(lb, "shipped") // not the user's copy of a shipped notebook
-			lb["from_share"] = id
-			nb.Metadata["loopbook"] = lb
-			return cand, s.write(cand, nb)
-		}
-		if other, err := s.read(cand); err == nil {
-			if lb, _ := other.Metadata["loopbook"].(map[string]any); lb["from_share"] == id {
-				return cand, nil
-			}
-		}
-	}
+	// The copy keeps neither the snapshot's own metadata nor a shipped notebook's mark.
+	return s.markedCopy(shareName(nb, id), "from_share", id, []string{"share", "shipped"}, func() (*ipynb.Notebook, error) {
+		return nb, nil
+	})
 }
 
 // snapshot is a notebook as it is now: an open notebook's session state (outputs not saved

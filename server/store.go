@@ -159,16 +159,56 @@ func (s *store) rename(from, to string) error {
 
 func (s *store) remove(p string) error { return os.Remove(s.file(p)) }
 
+// copyName is the i-th name a copy of p may take: p itself (i = 0), then "name copy.ipynb",
+// "name copy 2.ipynb", …
+func copyName(p string, i int) string {
+	base := strings.TrimSuffix(p, ".ipynb")
+	switch {
+	case i == 0:
+		return p
+	case i == 1:
+		return base + " copy.ipynb"
+	}
+	return fmt.Sprintf("%s copy %d.ipynb", base, i)
+}
+
 // freeName finds "name copy.ipynb", "name copy 2.ipynb", … that does not exist yet.
 func (s *store) freeName(p string) string {
-	base := strings.TrimSuffix(p, ".ipynb")
 	for i := 1; ; i++ {
-		cand := base + " copy.ipynb"
-		if i > 1 {
-			cand = fmt.Sprintf("%s copy %d.ipynb", base, i)
-		}
-		if !s.exists(cand) {
+		if cand := copyName(p, i); !s.exists(cand) {
 			return cand
+		}
+	}
+}
+
+// markedCopy returns the user's copy of something named p, making it the first time. The copy
+// carries metadata loopbook[key] = mark, which is how it is found again: it is the first of p's
+// copy names that holds a notebook so marked, or, if none does before a free name, that free
+// name, where build's notebook is written with the mark (and without the keys in drop). A
+// notebook of the user's own that happens to have the name is never taken for the copy.
+func (s *store) markedCopy(p, key string, mark any, drop []string, build func() (*ipynb.Notebook, error)) (string, error) {
+	for i := 0; ; i++ {
+		cand := copyName(p, i)
+		if !s.exists(cand) {
+			nb, err := build()
+			if err != nil {
+				return "", err
+			}
+			lb, _ := nb.Metadata["loopbook"].(map[string]any)
+			if lb == nil {
+				lb = map[string]any{}
+			}
+			for _, k := range drop {
+				delete(lb, k)
+			}
+			lb[key] = mark
+			nb.Metadata["loopbook"] = lb
+			return cand, s.write(cand, nb)
+		}
+		if nb, err := s.read(cand); err == nil {
+			if lb, _ := nb.Metadata["loopbook"].(map[string]any); lb[key] == mark {
+				return cand, nil
+			}
 		}
 	}
 }
@@ -194,34 +234,9 @@ func (s *store) openShipped(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	base := strings.TrimSuffix(p, ".ipynb")
-	for i := 0; ; i++ {
-		cand := p
-		switch {
-		case i == 1:
-			cand = base + " copy.ipynb"
-		case i > 1:
-			cand = fmt.Sprintf("%s copy %d.ipynb", base, i)
-		}
-		if !s.exists(cand) {
-			nb, err := ipynb.Read(bytes.NewReader(b))
-			if err != nil {
-				return "", err
-			}
-			lb, _ := nb.Metadata["loopbook"].(map[string]any)
-			if lb == nil {
-				lb = map[string]any{}
-			}
-			lb["shipped"] = p
-			nb.Metadata["loopbook"] = lb
-			return cand, s.write(cand, nb)
-		}
-		if nb, err := s.read(cand); err == nil {
-			if lb, _ := nb.Metadata["loopbook"].(map[string]any); lb["shipped"] == p {
-				return cand, nil
-			}
-		}
-	}
+	return s.markedCopy(p, "shipped", p, nil, func() (*ipynb.Notebook, error) {
+		return ipynb.Read(bytes.NewReader(b))
+	})
 }
 
 // upload stores an uploaded notebook under a free name.
