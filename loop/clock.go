@@ -16,6 +16,7 @@ type clock struct {
 	virtual bool
 	offset  time.Duration // loop time minus trace time, in real mode
 	vnow    time.Duration // loop time, in virtual mode
+	st      stamper       // the timeline's cheaper readings (stamp.go)
 }
 
 func (c *clock) init(virtual bool, source func() time.Duration) {
@@ -24,9 +25,10 @@ func (c *clock) init(virtual bool, source func() time.Duration) {
 	if source != nil {
 		c.source, c.base = source, source()
 	}
+	c.st.on = source == nil && tscUsable()
 }
 
-// trace reads the real (or injected) clock.
+// trace reads the real (or injected) clock. Goroutine-safe: Current uses it.
 func (c *clock) trace() time.Duration {
 	if c.source != nil {
 		return c.source() - c.base

@@ -451,7 +451,8 @@ func (l *Loop) runOnce() {
 		l.flush()
 	}
 	nev := 0
-	polled := false // the clock was read right after polling
+	var now time.Duration // the exact reading right after polling, when polled
+	polled := false
 	if timeout != 0 || l.watchers.len() > 0 {
 		// With nothing watched but the wake-up source, a zero-timeout poll could only find what
 		// the inbox flag already says, so such iterations make no syscall at all.
@@ -463,7 +464,8 @@ func (l *Loop) runOnce() {
 		if timeout != 0 || len(l.timers) > 0 {
 			// A poll that may wait is timed: what it waits is the loop's idle time. A poll before
 			// a timers step is timed too: that step needs the time after the poll anyway.
-			tr.polled(timeout, nev, tr.read(&l.clock)-before)
+			now = tr.read(&l.clock)
+			tr.polled(timeout, nev, max(0, now-before))
 			polled = true
 		} else {
 			// A poll that cannot wait is not idle time and is not timed (a clock reading costs
@@ -508,7 +510,6 @@ func (l *Loop) runOnce() {
 	if len(l.timers) > 0 {
 		// The reading taken after the poll serves: only the io step, which runs no callbacks,
 		// lies between the two.
-		now := tr.last
 		if !polled {
 			now = tr.read(&l.clock)
 		}
@@ -602,7 +603,7 @@ func (l *Loop) ran(h *Handle, prevOwner Owner, start time.Time) {
 			l.logf("Executing %s took %.3f seconds", h, d.Seconds())
 		}
 	}
-	l.tr.runEnd(h, l.tr.read(&l.clock))
+	l.tr.runEnd(h, l.tr.stamp(&l.clock))
 	l.owner = prevOwner
 }
 

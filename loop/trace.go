@@ -121,8 +121,17 @@ func (t *tracer) init(c *clock) {
 }
 
 // read reads the real clock and remembers the reading: events are stamped with the latest one.
+// read reads the clock exactly, for loop time (see stamp.go), and moves the timeline on to it. A
+// stamp interpolated a little ahead of the clock is not taken back: the timeline stays monotonic.
 func (t *tracer) read(c *clock) time.Duration {
-	t.last = c.trace()
+	now := c.anchor()
+	t.last = max(t.last, now)
+	return now
+}
+
+// stamp reads the clock for the timeline only: the end of a callback.
+func (t *tracer) stamp(c *clock) time.Duration {
+	t.last = max(t.last, c.stamp())
 	return t.last
 }
 
@@ -296,7 +305,8 @@ func (l *Loop) Current() (Callback, bool) {
 		return Callback{}, false
 	}
 	since := time.Duration(start)
-	return Callback{Info: in, Since: since, For: l.clock.trace() - since}, true
+	// The start is a stamp, which may run a few nanoseconds ahead of the exact reading.
+	return Callback{Info: in, Since: since, For: max(0, l.clock.trace()-since)}, true
 }
 
 // Iterations returns how many iterations the loop has completed. Goroutine-safe.
