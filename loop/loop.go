@@ -557,11 +557,15 @@ func (l *Loop) runReady(n int) (left int) {
 			if !inCallback {
 				panic(r)
 			}
-			l.report(ExceptionContext{
-				Message: fmt.Sprintf("Exception in callback %s", h),
-				Err:     &PanicError{Value: r, Stack: debug.Stack()},
-				Handle:  h,
-			})
+			if h.Kind == KindStep {
+				taskOfStep(h).panicked(r) // the task ends with the panic; the loop is not told
+			} else {
+				l.report(ExceptionContext{
+					Message: fmt.Sprintf("Exception in callback %s", h),
+					Err:     &PanicError{Value: r, Stack: debug.Stack()},
+					Handle:  h,
+				})
+			}
 			l.ran(h, prevOwner, start)
 			left = n - 1 // n counts down below; the callback that panicked is done
 		}

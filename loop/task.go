@@ -80,6 +80,7 @@ type Task struct {
 	g          int64   // the coroutine's goroutine, 0 until it identifies itself (see enter)
 	tok        uintptr // the coroutine's gtoken, set when it starts
 	identify   bool    // asks the coroutine to identify itself when it next resumes
+	anon       bool    // the running step made the task the anonymous one (see enter)
 	AwaitSite  *Site   // where the task is suspended, when sites are recorded
 	steps      uint64
 }
@@ -243,29 +244,15 @@ func (t *Task) step() {
 	}
 	t.started = true
 	t.steps++
-	prev := l.currentTask
 	l.currentTask = t
 	if l.debug {
 		l.taskG.Store(t.g)
 		l.taskTok.Store(t.tok)
 	}
-	anon := t.enter()
-	returned := false // recover only when next did not return (see Loop.runReady)
-	defer func() {
-		if returned {
-			return
-		}
-		if r := recover(); r != nil {
-			pe, isTask := r.(taskPanic)
-			if !isTask {
-				pe.err = &PanicError{Value: r, Stack: debug.Stack()}
-			}
-			t.complete(nil, pe.err)
-			t.switchedBack(anon, prev)
-		}
-	}()
+	t.anon = t.enter()
+	// A panic of the coroutine comes out of next; the ready batch's guard (Loop.runReady) hands
+	// it to panicked. A guard here, on every step, cost a deferred closure per await.
 	fut, ok := t.next()
-	returned = true
 	if !ok {
 		if t.mustCancel {
 			t.mustCancel = false
@@ -273,10 +260,10 @@ func (t *Task) step() {
 		} else {
 			t.complete(t.res, t.resErr)
 		}
-		t.switchedBack(anon, prev)
+		t.switchedBack()
 		return
 	}
-	t.switchedBack(anon, prev)
+	t.switchedBack()
 	if fut == nil { // a bare yield (Sleep(0)): come back in the next iteration
 		l.push(&t.stepH)
 		return
@@ -290,15 +277,28 @@ func (t *Task) step() {
 }
 
 // switchedBack undoes, after the coroutine has yielded, ended or panicked, what step set up
-// before switching into it.
-func (t *Task) switchedBack(anon bool, prev *Task) {
-	t.leave(anon)
+// before switching into it. Steps do not nest (only the ready batch runs them, and a coroutine
+// cannot run the loop), so no task was current before.
+func (t *Task) switchedBack() {
+	t.leave(t.anon)
+	t.anon = false
 	l := t.loop
-	l.currentTask = prev
+	l.currentTask = nil
 	if l.debug {
 		l.taskG.Store(0)
 		l.taskTok.Store(0)
 	}
+}
+
+// panicked ends the task whose step's coroutine panicked with r (called by the ready batch's
+// guard): the task finishes with a *PanicError carrying the coroutine's own stack.
+func (t *Task) panicked(r any) {
+	pe, isTask := r.(taskPanic)
+	if !isTask {
+		pe.err = &PanicError{Value: r, Stack: debug.Stack()}
+	}
+	t.complete(nil, pe.err)
+	t.switchedBack()
 }
 
 func (t *Task) complete(res any, err error) {

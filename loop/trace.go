@@ -182,7 +182,16 @@ func (t *tracer) publish() {
 	}
 }
 
+// sched records that h was scheduled. A handle scheduled again and again (a task's step) refers
+// to the Info slot it already has in the chunk, as runEnd does, instead of storing its Info anew.
 func (t *tracer) sched(h *Handle, when int64) {
+	if len(t.buf) == cap(t.buf) {
+		t.publish() // now, so that the slot check and the event are about the same chunk
+	}
+	if s := h.traceSlot; h.traceChunk == t.chunkNo && s != 0 && int(s) <= len(t.infos) && t.infos[s-1] == &h.Info {
+		t.add(EvSchedule, 0, s, 0, h.ID, when, 0, 0)
+		return
+	}
 	h.traceSlot = t.addInfo(&h.Info, EvSchedule, 0, 0, when, 0)
 	h.traceChunk = t.chunkNo
 }
