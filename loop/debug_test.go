@@ -183,6 +183,42 @@ func TestExceptionHandlerGetsPanics(t *testing.T) {
 	}
 }
 
+// dbgDoneBoom is a done callback that panics.
+func dbgDoneBoom(*loop.Future) { dbgPanicky("done boom") }
+
+// TestDoneCallbackPanics: a done callback runs from a handle of the loop's own (no closure, see
+// Future.schedule); one that panics is reported as any callback is, under its function's name,
+// and the future's next done callback and the loop go on.
+func TestDoneCallbackPanics(t *testing.T) {
+	l, got := dbgLoop(t, loop.Options{})
+	fut := l.CreateFuture()
+	var seen []string
+	fut.AddDoneCallback(dbgDoneBoom)
+	fut.AddDoneCallback(func(f *loop.Future) {
+		v, err := f.Result()
+		seen = append(seen, fmt.Sprint(v, err))
+	})
+	fut.SetResult(7)
+	dbgSpin(t, l, 3)
+	if !slices.Equal(seen, []string{"7 <nil>"}) {
+		t.Errorf("the second done callback saw %q, want [\"7 <nil>\"]", seen)
+	}
+	if len(*got) != 1 {
+		t.Fatalf("reports %q, want one", dbgMessages(*got))
+	}
+	c := (*got)[0]
+	if want := "Exception in callback <Handle loop_test.dbgDoneBoom()>"; c.Message != want {
+		t.Errorf("message %q, want %q", c.Message, want)
+	}
+	var pe *loop.PanicError
+	if !errors.As(c.Err, &pe) || pe.Value != "done boom" {
+		t.Errorf("Err %#v is not a *PanicError of \"done boom\"", c.Err)
+	}
+	if c.Handle == nil || c.Handle.Label() != "loop_test.dbgDoneBoom" {
+		t.Errorf("context handle %v, want the done callback's", c.Handle)
+	}
+}
+
 func TestDefaultExceptionHandlerLogs(t *testing.T) {
 	cases := []struct {
 		name  string

@@ -268,11 +268,30 @@ func (f *Future) schedule(e doneEntry) {
 		e.task.wake()
 		return
 	}
-	fn := e.fn
-	h := l.newHandle(func() { fn(f) })
-	l.initInfo(&h.Info, KindCallback, donePC(fn), nil)
+	h := l.newDoneHandle(e.fn, f)
+	l.initInfo(&h.Info, KindCallback, donePC(e.fn), nil)
 	h.Owner = f.Owner
 	l.push(h)
+}
+
+// doneHandle is the handle of a scheduled done callback: it runs fn(f) (see Handle.runSpecial)
+// without the closure func() { fn(f) } a plain Handle would need, one allocation per callback.
+type doneHandle struct {
+	Handle // first: runSpecial finds the doneHandle from its Handle
+	fn     func(*Future)
+	f      *Future
+}
+
+// newDoneHandle is newHandle for a done callback, carved from blocks of its own.
+func (l *Loop) newDoneHandle(fn func(*Future), f *Future) *Handle {
+	if l.nspareDone == len(l.spareDone) {
+		l.spareDone, l.nspareDone = make([]doneHandle, handleBlock), 0
+	}
+	d := &l.spareDone[l.nspareDone]
+	l.nspareDone++
+	d.fn, d.f = fn, f
+	d.loop, d.call = l, callDone
+	return &d.Handle
 }
 
 func (f *Future) String() string {

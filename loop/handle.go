@@ -129,10 +129,38 @@ type Handle struct {
 	fn        func()
 	loop      *Loop
 	cancelled bool
-	// Where the tracer put its Info when it was last scheduled (see tracer.runEnd). They fit
-	// in the padding after cancelled: a Handle stays 80 bytes.
+	call      callHow // how runReady runs it: fn, unless the loop's own work says otherwise
+	// Where the tracer put its Info when it was last scheduled (see tracer.runEnd). They fit,
+	// with call, in the padding after cancelled: a Handle stays 80 bytes.
 	traceSlot  uint16
 	traceChunk uint32
+}
+
+// callHow says how the loop runs a handle of its own without a closure in fn. A closure is an
+// allocation per handle, and the loop's per-operation handles (a socket wait's retry, a future's
+// done callback) would each need one. A task's step is run through its Kind (see taskOfStep).
+type callHow uint8
+
+const (
+	callFn   callHow = iota // h.fn(): CallSoon, timers, AddReader and everything users schedule
+	callDone                // a done callback: the *doneHandle's fn(f) (see Future.schedule)
+	callSock                // a Sock* operation's reader or writer: its sockWait's retry
+)
+
+// runSpecial runs h when its call is not callFn. Kept out of runReady: runReady is the loop's
+// hottest code, and these cases are only its cold path's.
+func (h *Handle) runSpecial() {
+	switch h.call {
+	case callDone:
+		d := (*doneHandle)(unsafe.Pointer(h)) // h is the first field of its doneHandle
+		fn, f := d.fn, d.f
+		// It runs once; let the function and the future go, as ran does with fn: the handle
+		// may be kept (by the event ring) long after, with the rest of its block.
+		d.fn, d.f = nil, nil
+		fn(f)
+	case callSock:
+		sockWaitOfWatch(h).retry()
+	}
 }
 
 // Cancel stops the callback from running; cancelling twice, or after it ran, does nothing.

@@ -26,6 +26,9 @@ type Loop struct {
 	nspare          int        // how many of spare are handed out
 	pollEvents      []pollEvent
 
+	spareDone  []doneHandle // a block of fresh handles for newDoneHandle
+	nspareDone int          // how many of spareDone are handed out
+
 	taskG     atomic.Int64   // goroutine of the task being stepped, in debug mode
 	taskTok   atomic.Uintptr // gtoken of the task being stepped, in debug mode (0: unknown)
 	tasksMade int
@@ -587,8 +590,10 @@ func (l *Loop) runReady(n int) (left int) {
 		inCallback = true
 		if h.Kind == KindStep {
 			taskOfStep(h).step()
-		} else {
+		} else if h.call == callFn {
 			h.fn()
+		} else {
+			h.runSpecial()
 		}
 		inCallback = false
 		l.ran(h, prevOwner, start)

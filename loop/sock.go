@@ -29,10 +29,11 @@ func (l *Loop) checkSock(s *Socket) error {
 // handle that retries the call, and what the retry needs, in a single allocation. Built from
 // separate objects (the future, the handle, the retry closure, a closure for the done callback,
 // and the future's extra room and slice for its second done callback, plus the closure that
-// schedules the done callback) a wait cost seven allocations; now it costs three: this, the
-// retry closure, and the scheduling closure of Future.schedule. An echo server waits once per
-// request. The steps and the events they stream stay those of asyncio's sock_recv: create a
-// future, add a reader, await, remove the reader when the future is done.
+// schedules the done callback) a wait cost seven allocations; now it costs this one: the handle
+// runs retry without a closure (see sockWaitOfWatch), and the done callback is scheduled
+// without one (see doneHandle). An echo server waits once per request. The steps and the events
+// they stream stay those of asyncio's sock_recv: create a future, add a reader, await, remove
+// the reader when the future is done.
 type sockWait struct {
 	fut Future // first: sockWaitDone finds the sockWait from the future it is given
 	// fut.x: the future gets two done callbacks (sockWaitDone, then the awaiting task's wake-up),
@@ -42,29 +43,100 @@ type sockWait struct {
 	watch Handle       // the reader or writer (the handle AddReader/AddWriter would return)
 	fd    int
 	dir   uint8
+	op    sockOp // what retry tries
 	s     *Socket
 	buf   []byte // recv: where to read; sendall: what is left to send
 }
 
-// newSockWait creates the future of a wait (as CreateFuture, named name) inside a new sockWait.
-func (l *Loop) newSockWait(name string, s *Socket) *sockWait {
-	sw := &sockWait{s: s, fd: s.fd}
+// sockOp is the operation a sockWait retries when its fd is ready.
+type sockOp uint8
+
+const (
+	opRecv sockOp = iota
+	opSendAll
+	opConnect
+	opAccept
+)
+
+// newSockWait creates the future of a wait for op (as CreateFuture, named name) inside a new
+// sockWait.
+func (l *Loop) newSockWait(name string, op sockOp, s *Socket) *sockWait {
+	sw := &sockWait{s: s, fd: s.fd, op: op}
 	sw.x.more = sw.more[:0]
 	sw.fut.x = &sw.x
 	l.initFuture(&sw.fut, name, nil)
 	return sw
 }
 
-// watchUntilDone watches the wait's fd in direction dir with try until its future is done, then
-// stops watching: AddReader/AddWriter (the handle named after the future), and a done callback
-// that removes the watcher.
-func (l *Loop) watchUntilDone(sw *sockWait, dir uint8, try func()) error {
+// sockWaitOfWatch returns the sockWait whose watch h is (h.call is callSock): the loop runs the
+// retry through this, as it runs a task's step through taskOfStep. The handle lives inside the
+// sockWait, so unsafe.Add stays within the sockWait's own allocation.
+func sockWaitOfWatch(h *Handle) *sockWait {
+	return (*sockWait)(unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(sockWait{}.watch))))
+}
+
+// watchUntilDone watches the wait's fd in direction dir with retry until its future is done,
+// then stops watching: AddReader/AddWriter (the handle named after the future), and a done
+// callback that removes the watcher.
+func (l *Loop) watchUntilDone(sw *sockWait, dir uint8) error {
 	sw.dir = dir
-	if err := l.addWatchHandle(&sw.watch, sw.fd, dir, try, nil, sw.fut.Name); err != nil {
+	sw.watch.call = callSock // no fn: the loop calls retry through sockWaitOfWatch
+	if err := l.addWatchHandle(&sw.watch, sw.fd, dir, nil, nil, sw.fut.Name); err != nil {
 		return err
 	}
 	sw.fut.addDone(doneEntry{fn: sockWaitDone}) // a plain function: no closure to allocate
 	return nil
+}
+
+// retry is the reader's or writer's callback (the function CPython's sock_recv and the others
+// pass to add_reader or add_writer): try the operation again and, unless it would still block,
+// resolve the future with what it did.
+func (sw *sockWait) retry() {
+	fut := &sw.fut
+	if fut.Done() {
+		return
+	}
+	switch sw.op {
+	case opRecv:
+		n, err := sw.s.RecvInto(sw.buf)
+		switch {
+		case wouldBlock(err):
+			return // spurious: try again next time
+		case err != nil:
+			fut.SetException(err)
+		default:
+			fut.SetResult(n)
+		}
+	case opSendAll:
+		n, err := sw.s.Send(sw.buf)
+		switch {
+		case wouldBlock(err):
+			return
+		case err != nil:
+			fut.SetException(err)
+			return
+		}
+		sw.buf = sw.buf[n:]
+		if len(sw.buf) == 0 {
+			fut.SetResult(nil)
+		}
+	case opConnect:
+		if err := sw.s.soError(); err != nil {
+			fut.SetException(err)
+			return
+		}
+		fut.SetResult(nil)
+	case opAccept:
+		c, addr, err := acceptNonBlocking(sw.s)
+		switch {
+		case wouldBlock(err):
+			return
+		case err != nil:
+			fut.SetException(err)
+		default:
+			fut.SetResult(accepted{c, addr})
+		}
+	}
 }
 
 // sockWaitDone is the done callback of a wait's future (asyncio's _sock_read_done and
@@ -96,24 +168,9 @@ func (l *Loop) SockRecvInto(co *Co, s *Socket, buf []byte) (int, error) {
 	if !wouldBlock(err) {
 		return n, err
 	}
-	sw := l.newSockWait("sock_recv", s)
+	sw := l.newSockWait("sock_recv", opRecv, s)
 	sw.buf = buf
-	try := func() {
-		fut := &sw.fut
-		if fut.Done() {
-			return
-		}
-		n, err := sw.s.RecvInto(sw.buf)
-		switch {
-		case wouldBlock(err):
-			return // spurious: try again next time
-		case err != nil:
-			fut.SetException(err)
-		default:
-			fut.SetResult(n)
-		}
-	}
-	if err := l.watchUntilDone(sw, pollRead, try); err != nil {
+	if err := l.watchUntilDone(sw, pollRead); err != nil {
 		return 0, err
 	}
 	v, err := co.Await(&sw.fut)
@@ -135,27 +192,9 @@ func (l *Loop) SockSendAll(co *Co, s *Socket, data []byte) error {
 	if n == len(data) {
 		return nil
 	}
-	sw := l.newSockWait("sock_sendall", s)
+	sw := l.newSockWait("sock_sendall", opSendAll, s)
 	sw.buf = data[n:] // what is left to send
-	try := func() {
-		fut := &sw.fut
-		if fut.Done() {
-			return
-		}
-		n, err := sw.s.Send(sw.buf)
-		switch {
-		case wouldBlock(err):
-			return
-		case err != nil:
-			fut.SetException(err)
-			return
-		}
-		sw.buf = sw.buf[n:]
-		if len(sw.buf) == 0 {
-			fut.SetResult(nil)
-		}
-	}
-	if err := l.watchUntilDone(sw, pollWrite, try); err != nil {
+	if err := l.watchUntilDone(sw, pollWrite); err != nil {
 		return err
 	}
 	_, err = co.Await(&sw.fut)
@@ -171,19 +210,8 @@ func (l *Loop) SockConnect(co *Co, s *Socket, addr string) error {
 	if !wouldBlock(err) {
 		return err
 	}
-	sw := l.newSockWait("sock_connect", s)
-	try := func() {
-		fut := &sw.fut
-		if fut.Done() {
-			return
-		}
-		if err := sw.s.soError(); err != nil {
-			fut.SetException(err)
-			return
-		}
-		fut.SetResult(nil)
-	}
-	if err := l.watchUntilDone(sw, pollWrite, try); err != nil {
+	sw := l.newSockWait("sock_connect", opConnect, s)
+	if err := l.watchUntilDone(sw, pollWrite); err != nil {
 		return err
 	}
 	_, err = co.Await(&sw.fut)
@@ -196,50 +224,39 @@ func (l *Loop) SockAccept(co *Co, s *Socket) (*Socket, string, error) {
 	if err := l.checkSock(s); err != nil {
 		return nil, "", err
 	}
-	type accepted struct {
-		s    *Socket
-		addr string
-	}
-	accept := func() (*Socket, string, error) {
-		c, addr, err := s.Accept()
-		if err != nil {
-			return nil, "", err
-		}
-		if err := c.SetBlocking(false); err != nil {
-			c.Close()
-			return nil, "", err
-		}
-		return c, addr, nil
-	}
-	c, addr, err := accept()
+	c, addr, err := acceptNonBlocking(s)
 	if !wouldBlock(err) {
 		return c, addr, err
 	}
-	sw := l.newSockWait("sock_accept", s)
-	fut := &sw.fut
-	try := func() {
-		if fut.Done() {
-			return
-		}
-		c, addr, err := accept()
-		switch {
-		case wouldBlock(err):
-			return
-		case err != nil:
-			fut.SetException(err)
-		default:
-			fut.SetResult(accepted{c, addr})
-		}
-	}
-	if err := l.watchUntilDone(sw, pollRead, try); err != nil {
+	sw := l.newSockWait("sock_accept", opAccept, s)
+	if err := l.watchUntilDone(sw, pollRead); err != nil {
 		return nil, "", err
 	}
-	v, err := co.Await(fut)
+	v, err := co.Await(&sw.fut)
 	if err != nil {
 		return nil, "", err
 	}
 	a := v.(accepted)
 	return a.s, a.addr, nil
+}
+
+// accepted is the result of a sock_accept future: the connection and the peer's address.
+type accepted struct {
+	s    *Socket
+	addr string
+}
+
+// acceptNonBlocking accepts a connection on s and makes it non-blocking.
+func acceptNonBlocking(s *Socket) (*Socket, string, error) {
+	c, addr, err := s.Accept()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.SetBlocking(false); err != nil {
+		c.Close()
+		return nil, "", err
+	}
+	return c, addr, nil
 }
 
 var errBadFd = fmt.Errorf("socket is closed")
