@@ -26,6 +26,7 @@ func (c *clock) init(virtual bool, source func() time.Duration) {
 		c.source, c.base = source, source()
 	}
 	c.st.on = source == nil && tscUsable()
+	c.st.recal = calibrateAfter // a shorter baseline would give the rate too large an error
 }
 
 // trace reads the real (or injected) clock. Goroutine-safe: Current uses it.

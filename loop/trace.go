@@ -120,7 +120,6 @@ func (t *tracer) init(c *clock) {
 	t.curStart.Store(-1)
 }
 
-// read reads the real clock and remembers the reading: events are stamped with the latest one.
 // read reads the clock exactly, for loop time (see stamp.go), and moves the timeline on to it. A
 // stamp interpolated a little ahead of the clock is not taken back: the timeline stays monotonic.
 func (t *tracer) read(c *clock) time.Duration {
