@@ -25,6 +25,12 @@ type Loop struct {
 	spare           []Handle   // a block of fresh handles for newHandle
 	nspare          int        // how many of spare are handed out
 	pollEvents      []pollEvent
+	// What the latest poll told about read readiness (see readIdle): polls counts the polls, and
+	// the latest one happened in iteration pollIter and may have left events unreported when
+	// pollPartial.
+	polls       uint64
+	pollIter    uint64
+	pollPartial bool
 
 	spareDone  []doneHandle // a block of fresh handles for newDoneHandle
 	nspareDone int          // how many of spareDone are handed out
@@ -622,11 +628,19 @@ func (l *Loop) poll(timeout time.Duration) int {
 		l.report(ExceptionContext{Message: "poller failed", Err: err})
 		return 0
 	}
+	l.polls++
+	l.pollIter = l.tr.iter
+	// A full buffer may have left ready fds for the next poll (and the poller may have dropped
+	// its wake-up event from the count).
+	l.pollPartial = n >= len(l.pollEvents)-1
 	// Keep only the directions someone is interested in.
 	k := 0
 	for i := 0; i < n; i++ {
 		ev := l.pollEvents[i]
 		if w := l.watchers.get(ev.fd); w != nil {
+			if ev.events&pollRead != 0 {
+				w.readSeen = l.polls
+			}
 			ev.events &= w.interest()
 			if ev.events != 0 {
 				l.pollEvents[k] = ev

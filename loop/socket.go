@@ -22,6 +22,8 @@ type Socket struct {
 	closed   bool
 	family   int
 	loop     *Loop // the loop whose Sock* operations watched it, told when it closes
+	port     int   // its own port, counted in localPorts while open (0: none)
+	peer     peerPlace
 }
 
 // NewSocket creates a blocking IPv4 TCP socket (socket.socket(AF_INET, SOCK_STREAM)).
@@ -164,6 +166,9 @@ func (s *Socket) Connect(addr string) error {
 			break
 		}
 	}
+	if err == nil || err == unix.EINPROGRESS {
+		s.holdPort() // the kernel gave the socket its port when the connection began
+	}
 	if err == unix.EINPROGRESS && s.blocking {
 		return nil
 	}
@@ -176,7 +181,11 @@ func (s *Socket) Bind(addr string) error {
 	if err != nil {
 		return err
 	}
-	return sockErr("bind", unix.Bind(s.fd, sa))
+	if err := unix.Bind(s.fd, sa); err != nil {
+		return sockErr("bind", err)
+	}
+	s.holdPort()
+	return nil
 }
 
 // Listen makes the socket accept connections, with the given backlog.
@@ -194,7 +203,13 @@ func (s *Socket) Accept() (*Socket, string, error) {
 			return nil, "", sockErr("accept", err)
 		}
 		unix.CloseOnExec(fd)
-		return &Socket{fd: fd, blocking: true, family: s.family}, sockaddrString(sa), nil
+		c := &Socket{fd: fd, blocking: true, family: s.family}
+		if s.port != 0 {
+			c.countPort(s.port) // a connection accepted on a port has that port
+		} else {
+			c.holdPort()
+		}
+		return c, sockaddrString(sa), nil
 	}
 }
 
@@ -297,6 +312,7 @@ func (s *Socket) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.releasePort()
 	if s.loop != nil && !s.loop.IsClosed() {
 		s.loop.fdClosed(s.fd)
 	}

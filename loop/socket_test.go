@@ -1453,3 +1453,85 @@ func TestSockWaitAllocs(t *testing.T) {
 		t.Errorf("%.2f allocations per wait, want about 1", per)
 	}
 }
+
+// TestSockRecvTryAfterIdlePoll: a receive right after a reply skips asyncio's try-first read
+// only when the try is known to fail. Here the task receives "a" (a wait), then its peer sends
+// "b" from the task itself, and the task receives again in the same iteration: the poll of that
+// iteration saw the socket idle, but "b" is already there. From a peer in this process (whose
+// send is a step of this program) the try must find it at once, as in asyncio; from a peer
+// elsewhere (here a goroutine's net.Conn, as the loop sees it), the loop skips the try, waits,
+// and the next poll delivers "b".
+func TestSockRecvTryAfterIdlePoll(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		peer      func(t *testing.T) (io.Writer, *loop.Socket)
+		wantWaits int
+	}{
+		{"peer is a Socket of this process", func(t *testing.T) (io.Writer, *loop.Socket) {
+			client, server := skPair(t)
+			return writerFunc(func(b []byte) (int, error) { return len(b), client.SendAll(b) }), server
+		}, 1},
+		{"peer is elsewhere", func(t *testing.T) (io.Writer, *loop.Socket) {
+			ls, addr := skListen(t)
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			server, _, err := ls.Accept()
+			if err != nil {
+				t.Fatalf("Accept: %v", err)
+			}
+			skClose(t, server)
+			return conn, server
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			skBackends(t, func(t *testing.T, backend string) {
+				testSockRecvTryAfterIdlePoll(t, backend, tc.peer, tc.wantWaits)
+			})
+		})
+	}
+}
+
+func testSockRecvTryAfterIdlePoll(t *testing.T, backend string, newPeer func(t *testing.T) (io.Writer, *loop.Socket), wantWaits int) {
+	l := skLoop(t, backend)
+	peer, server := newPeer(t)
+	skNonBlocking(t, server)
+	send := func(s string) {
+		if _, err := peer.Write([]byte(s)); err != nil {
+			t.Errorf("peer write: %v", err)
+		}
+	}
+	got, err := skRun(t, l, func(co *loop.Co) (any, error) {
+		if _, err := l.CallSoon(func() { send("a") }); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, 16)
+		n, err := l.SockRecvInto(co, server, buf)
+		if err != nil {
+			return nil, err
+		}
+		first := string(buf[:n])
+		send("b")
+		n, err = l.SockRecvInto(co, server, buf)
+		return first + string(buf[:n]), err
+	})
+	if err != nil || got != "ab" {
+		t.Fatalf("received %q, %v; want \"ab\"", got, err)
+	}
+	evs, _, _ := l.Events(0, nil)
+	waits := 0
+	for _, e := range evs {
+		if e.Kind == loop.EvCreate && e.Info != nil && e.Info.Name == "sock_recv" {
+			waits++
+		}
+	}
+	if waits != wantWaits {
+		t.Errorf("%d sock_recv futures (waits), want %d", waits, wantWaits)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

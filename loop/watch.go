@@ -12,6 +12,10 @@ type watcher struct {
 	writeFires uint64
 	kernel     uint8 // interest registered with the poller; may lag behind interest() until flush
 	dirty      bool  // in l.dirty: a deferred removal awaits flushing
+	// For readIdle: the value of l.polls when reading was registered with the poller (so later
+	// polls covered it), and the last poll that reported the fd readable.
+	readSince uint64
+	readSeen  uint64
 }
 
 func (w *watcher) interest() uint8 {
@@ -79,6 +83,9 @@ func (l *Loop) addWatchHandle(h *Handle, fd int, dir uint8, fn func(), opts []Op
 		if err := l.poller.set(fd, w.kernel, w.kernel|want); err != nil {
 			return err
 		}
+		if want&^w.kernel&pollRead != 0 {
+			w.readSince = l.polls
+		}
 		w.kernel |= want
 	}
 	if *prev != nil {
@@ -137,6 +144,9 @@ func (l *Loop) sync(w *watcher) {
 		if err := l.poller.set(w.fd, w.kernel, now); err != nil {
 			l.report(ExceptionContext{Message: fmt.Sprintf("updating the watch on fd %d failed", w.fd), Err: err})
 		}
+		if now&^w.kernel&pollRead != 0 {
+			w.readSince = l.polls
+		}
 		w.kernel = now
 	}
 	if now == 0 && l.watchers.get(w.fd) == w {
@@ -152,6 +162,16 @@ func (l *Loop) flush() {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
+}
+
+// readIdle reports whether this iteration's poll watched fd for reading and found it not
+// readable: the poller had the fd registered for reading before that poll, the poll reported
+// every ready fd, and fd was not among them. A read now fails with EAGAIN unless data arrived
+// after the poll; such data is reported by the next poll (the watch is level-triggered).
+func (l *Loop) readIdle(fd int) bool {
+	w := l.watchers.get(fd)
+	return w != nil && w.kernel&pollRead != 0 && l.pollIter == l.tr.iter && !l.pollPartial &&
+		w.readSince < l.polls && w.readSeen != l.polls
 }
 
 // fdClosed forgets fd's deferred registration: closing it removed it from the poller.
