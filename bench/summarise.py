@@ -173,7 +173,7 @@ def targets_section(recs):
     def ratio_target(goal, a, b, metric, need, explain):
         rs = per_round(recs, a, b, metric)
         if not rs:
-            rows.append((goal, "not measured", explain, "–"))
+            rows.append((goal, "not measured", explain.format(need=need), "–"))
             return
         m = statistics.median(rs)
         status = "**met**" if m >= need else "**missed**"
