@@ -62,5 +62,8 @@
 //
 // Differences from asyncio, on purpose: the loop keeps every task until it is done (no weak
 // references to lose a task by), task names count per loop, and the warnings asyncio gives at
-// garbage collection are given deterministically, by Report and Close.
+// garbage collection are given deterministically, by Report and Close. SockRecvInto skips
+// asyncio's first read when this iteration's poll found the socket idle and its peer is in
+// another process: that read could only fail, and data that arrives from the other process in
+// the meantime is read one iteration later, as uvloop always does.
 package loop

@@ -212,7 +212,8 @@ func (b *browser) describe() string {
 			" src=" + JSON.stringify(c.querySelector(".cm-content")?.innerText || "") +
 			" out=" + JSON.stringify((c.querySelector(".outputs")?.innerText || "").slice(-300)));
 		return "mode=" + document.body.dataset.mode + " kernel=" + document.body.dataset.kernel +
-			" conn=" + document.body.dataset.connection + "\n" + cells.join("\n");
+			" conn=" + document.body.dataset.connection + " focus=" + document.hasFocus() +
+			" active=" + (document.activeElement?.className || document.activeElement?.tagName) + "\n" + cells.join("\n");
 	})()`))
 	if err != nil {
 		return "(" + err.Error() + ")"
@@ -253,30 +254,11 @@ func cell(id string) string { return fmt.Sprintf(`.cell[data-id=%q]`, id) }
 func jsCell(id string) string { return fmt.Sprintf(`document.querySelector(%q)`, cell(id)) }
 
 // edit puts the cursor at the end of a cell's editor.
-//
-// A click goes where the editor was when the click's position was taken. Output arriving in a
-// cell above can move the editor in between, and the click then selects the cell without
-// entering its editor, as it would for a person whose page moved under the mouse. Like that
-// person, edit clicks again until the editor has the focus.
 func (b *browser) edit(id string) {
 	b.tb.Helper()
-	const mode = `document.body.dataset.mode === "edit"`
-	for deadline := time.Now().Add(b.wait); ; {
-		b.do(chromedp.Click(chromedp.CSS(cell(id) + " .cm-content")))
-		if b.becomes(mode, time.Second) {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.waitJS("edit mode", mode) // fails with the page's description
-		}
-	}
+	b.do(chromedp.Click(chromedp.CSS(cell(id) + " .cm-content")))
+	b.waitJS("edit mode", `document.body.dataset.mode === "edit"`)
 	b.key("End", chromedp.ModifierCtrl)
-}
-
-// becomes reports whether the expression turns truthy within d.
-func (b *browser) becomes(js string, d time.Duration) bool {
-	return chromedp.Do(b.ctx, chromedp.Poll[chromedp.Void](js,
-		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(d))) == nil
 }
 
 // typeText inserts text at the cursor, as typing would (without auto-closed brackets).

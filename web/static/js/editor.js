@@ -58,7 +58,14 @@ export function createEditor(parent, opts) {
     theme,
     EditorView.updateListener.of((u) => {
       if (u.docChanged) opts.onChange?.(u.state.doc.toString());
-      if (u.focusChanged) (u.view.hasFocus ? opts.onFocus : opts.onBlur)?.();
+    }),
+    // Focus comes from the DOM events themselves, not from CodeMirror's focusChanged: that
+    // one is noticed on a timer and only while document.hasFocus(), and a busy page could miss
+    // it, leaving the cursor in an editor while the notebook stayed in command mode. The DOM
+    // events also come in order when the cursor moves from one cell's editor to another's.
+    EditorView.domEventHandlers({
+      focus: () => { opts.onFocus?.(); },
+      blur: () => { opts.onBlur?.(); },
     }),
     EditorView.contentAttributes.of({ "aria-label": opts.label || "cell source" }),
   ];
