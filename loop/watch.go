@@ -13,7 +13,9 @@ type watcher struct {
 	kernel     uint8 // interest registered with the poller; may lag behind interest() until flush
 	dirty      bool  // in l.dirty: a deferred removal awaits flushing
 	// For readIdle: the value of l.polls when reading was registered with the poller (so later
-	// polls covered it), and the last poll that reported the fd readable.
+	// polls covered it), and the last poll that reported the fd readable. Only addWatchHandle
+	// adds a direction to the poller's registration (sync only removes), so it alone sets
+	// readSince.
 	readSince uint64
 	readSeen  uint64
 }
@@ -143,9 +145,6 @@ func (l *Loop) sync(w *watcher) {
 	if now != w.kernel {
 		if err := l.poller.set(w.fd, w.kernel, now); err != nil {
 			l.report(ExceptionContext{Message: fmt.Sprintf("updating the watch on fd %d failed", w.fd), Err: err})
-		}
-		if now&^w.kernel&pollRead != 0 {
-			w.readSince = l.polls
 		}
 		w.kernel = now
 	}
