@@ -12,6 +12,7 @@
 #   QUICK=1            smoke check: 1 round, smaller counts, short echo windows
 #   ONLY=micro|echo    run one half only
 #   ECHO_CONNS="50 1"  connection counts for the echo runs
+#   ECHO_IMPLS="loopbook go-net ..."  echo servers to run (default: all of echo_server's)
 #   ECHO_WARM=1s ECHO_DUR=5s   echo warm-up and measured window per run
 #   PY=/usr/bin/python3 (Debian's, where python3-uvloop imports)   NODE=node
 #   OUT=path.jsonl     where to write the raw lines (default bench/results/<date>_<rev>.jsonl)
@@ -176,7 +177,9 @@ micro_cmd() {
 micro_impls=(loopbook uvloop asyncio node)
 micro_tests=(chain-nofd chain-fd timers await-pingpong await-sleep0 await-pingpong-100 await-sleep0-100 burst create-task)
 
-echo_impls=(loopbook go-net uvloop-proto asyncio-proto node)
+# -proto: the Protocol API; -sock: Loopbook's own design (a task per connection awaiting
+# sock_recv_into and sock_sendall); -streams: start_server's reader and writer (bench/peers/echo.py).
+read -r -a echo_impls <<<"${ECHO_IMPLS:-loopbook go-net uvloop-proto uvloop-sock uvloop-streams asyncio-proto asyncio-sock node}"
 port=47100
 # echo_server IMPL PORT runs in a background subshell; exec makes its pid the server's, to kill.
 echo_server() {
@@ -184,8 +187,7 @@ echo_server() {
 	case "$impl" in
 	loopbook) exec "${pin0[@]}" "$LB" serve loop "127.0.0.1:$p" ;;
 	go-net) exec "${pin0[@]}" "$LB" serve net "127.0.0.1:$p" ;;
-	uvloop-proto) exec "${pin0[@]}" "$PY" "$here/peers/echo.py" uvloop "$p" ;;
-	asyncio-proto) exec "${pin0[@]}" "$PY" "$here/peers/echo.py" asyncio "$p" ;;
+	uvloop-* | asyncio-*) exec "${pin0[@]}" "$PY" "$here/peers/echo.py" "${impl%%-*}" "$p" "${impl#*-}" ;;
 	node) exec "${pin0[@]}" "$NODE" "$here/peers/echo.js" "$p" ;;
 	esac
 }
