@@ -274,38 +274,44 @@ func run(bin, chrome, cfg string, rep, rate, total int) (result, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.ServerHeap = round1(float64(ms.HeapInuse) / (1 << 20))
-	r.KernelRSS = round1(childRSS())
+	r.KernelRSS = round1(kernelRSS(bin))
 	return r, nil
 }
 
-// childRSS is the largest RSS (MB) among this process's children: the kernel.
-func childRSS() float64 {
-	me := os.Getpid()
+// kernelRSS is the RSS (MB) of this process's child running bin with argument "kernel": the
+// notebook's kernel. Chromium is a child of this process too, so the child is picked by its
+// command line, not by size (the largest child was Chromium's main process, about 211 MB).
+func kernelRSS(bin string) float64 {
+	me := strconv.Itoa(os.Getpid())
 	ents, _ := os.ReadDir("/proc")
-	best := 0.0
+	rss := 0.0
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		dir := filepath.Join("/proc", e.Name())
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
 		if err != nil {
 			continue
 		}
 		s := string(stat)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		if len(f) < 2 || f[1] != strconv.Itoa(me) || pid == me {
+		if len(f) < 2 || f[1] != me {
 			continue
 		}
-		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		cmd, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if args := strings.Split(string(cmd), "\x00"); len(args) < 2 || args[0] != bin || args[1] != "kernel" {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join(dir, "status"))
 		for _, line := range strings.Split(string(status), "\n") {
 			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 				kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
-				best = max(best, kb/1024)
+				rss = max(rss, kb/1024)
 			}
 		}
 	}
-	return best
+	return rss
 }
 
 func pct(sorted []float64, p float64) float64 {
