@@ -21,25 +21,23 @@ const sendFlags = unix.MSG_NOSIGNAL
 const rawSockCalls = true
 
 func rawRecv(fd int, b []byte) (int, unix.Errno) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	} else {
-		p = unsafe.Pointer(&rawZero)
-	}
-	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)), 0, 0, 0)
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), 0, 0, 0)
 	return int(r), e
 }
 
 func rawSend(fd int, b []byte) (int, unix.Errno) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	} else {
-		p = unsafe.Pointer(&rawZero)
-	}
-	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(b)), sendFlags, 0, 0)
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), sendFlags, 0, 0)
 	return int(r), e
+}
+
+// bufPtr is the address to give the kernel for b: an empty buffer still needs a valid one. It
+// stays a Pointer until the syscall's argument list converts it, which keeps b alive for the
+// call (unsafe.Pointer's rule for syscalls).
+func bufPtr(b []byte) unsafe.Pointer {
+	if len(b) > 0 {
+		return unsafe.Pointer(&b[0])
+	}
+	return unsafe.Pointer(&rawZero)
 }
 
 var rawZero uintptr
