@@ -65,5 +65,9 @@
 // garbage collection are given deterministically, by Report and Close. SockRecvInto skips
 // asyncio's first read when this iteration's poll found the socket idle and its peer is in
 // another process: that read could only fail, and data that arrives from the other process in
-// the meantime is read one iteration later, as uvloop always does.
+// the meantime is read one iteration later, as uvloop always does. A task's successive waits in
+// the Sock* operations re-arm one future and its reader or writer rather than allocate new ones,
+// when the new ones would differ only in their ids (same operation, owner and site; see
+// sockWait): the event stream shows the same steps, under repeated ids. A future handed out by
+// Task.Waiter is never re-armed.
 package loop

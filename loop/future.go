@@ -3,6 +3,7 @@ package loop
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 type futureState uint8
@@ -19,11 +20,15 @@ var stateNames = [...]string{"PENDING", "CANCELLED", "FINISHED"}
 // scheduled with CallSoon, never called inline, in the order they were added.
 type Future struct {
 	Info
-	loop   *Loop
-	state  futureState
-	nextCB int32 // done callback ids handed out so far
-	result any
-	err    error
+	loop  *Loop
+	state futureState
+	// kept: the future was handed out by Task.Waiter, so it is never re-armed (see sockWait).
+	// sockWait: the future is a sockWait's, whose done callback is the entry with neither fn
+	// nor task (see schedule).
+	kept, sockWait bool
+	nextCB         int32 // done callback ids handed out so far
+	result         any
+	err            error
 	// The done callbacks in the order they were added: cb0 is the first (valid when its id is
 	// not 0), then x.more. Most futures get exactly one (the task awaiting them), which then
 	// costs no slice. Invariant: x.more is empty unless cb0 is valid.
@@ -90,6 +95,11 @@ func (l *Loop) initFuture(f *Future, name string, opts []Opt) {
 	f.Name = name
 	l.initInfo(&f.Info, KindFuture, 0, opts)
 	l.tr.created(&f.Info)
+}
+
+// rearm makes the finished future f pending again, with its Info, for a sockWait's next wait.
+func (f *Future) rearm() {
+	*f = Future{Info: f.Info, loop: f.loop, x: f.x, sockWait: f.sockWait}
 }
 
 // Loop returns the loop the future belongs to.
@@ -266,6 +276,10 @@ func (f *Future) schedule(e doneEntry) {
 	}
 	if e.task != nil {
 		e.task.wake()
+		return
+	}
+	if e.fn == nil && f.sockWait {
+		(*sockWait)(unsafe.Pointer(f)).scheduleDone(l) // f is the first field of its sockWait
 		return
 	}
 	h := l.newDoneHandle(e.fn, f)

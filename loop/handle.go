@@ -142,9 +142,10 @@ type Handle struct {
 type callHow uint8
 
 const (
-	callFn   callHow = iota // h.fn(): CallSoon, timers, AddReader and everything users schedule
-	callDone                // a done callback: the *doneHandle's fn(f) (see Future.schedule)
-	callSock                // a Sock* operation's reader or writer: its sockWait's retry
+	callFn    callHow = iota // h.fn(): CallSoon, timers, AddReader and everything users schedule
+	callDone                 // a done callback: the *doneHandle's fn(f) (see Future.schedule)
+	callSock                 // a Sock* operation's reader or writer: its sockWait's retry (watch[0])
+	callSock1                // the same, for the sockWait's watch[1] (see sockWaitOfWatch)
 )
 
 // runSpecial runs h when its call is not callFn. Kept out of runReady: runReady is the loop's
@@ -158,7 +159,7 @@ func (h *Handle) runSpecial() {
 		// may be kept (by the event ring) long after, with the rest of its block.
 		d.fn, d.f = nil, nil
 		fn(f)
-	case callSock:
+	case callSock, callSock1:
 		sockWaitOfWatch(h).retry()
 	}
 }

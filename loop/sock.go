@@ -26,26 +26,41 @@ func (l *Loop) checkSock(s *Socket) error {
 }
 
 // sockWait is one wait of a Sock* operation: the future the task awaits, the reader or writer
-// handle that retries the call, and what the retry needs, in a single allocation. Built from
-// separate objects (the future, the handle, the retry closure, a closure for the done callback,
-// and the future's extra room and slice for its second done callback, plus the closure that
-// schedules the done callback) a wait cost seven allocations; now it costs this one: the handle
-// runs retry without a closure (see sockWaitOfWatch), and the done callback is scheduled
-// without one (see doneHandle). An echo server waits once per request. The steps and the events
-// they stream stay those of asyncio's sock_recv: create a future, add a reader, await, remove
-// the reader when the future is done.
+// handle that retries the call, the handle of the future's done callback, and what the retry
+// needs, in a single allocation. Built from separate objects (the future, the handle, the retry
+// closure, a closure for the done callback, and the future's extra room and slice for its second
+// done callback, plus the closure that schedules the done callback) a wait cost seven
+// allocations. The handle runs retry without a closure (see sockWaitOfWatch), and so does the
+// done callback (see Future.schedule).
+//
+// A task keeps its last sockWait and its next wait of the same kind, from the same owner and
+// site, re-arms it instead of allocating (see newSockWait): an echo server waits once per
+// request, and that allocation and its garbage collection were a quarter of the loop's own CPU
+// time per request. The steps and the events they stream stay those of asyncio's sock_recv:
+// create a future, add a reader, await, remove the reader when the future is done. What
+// differs is identity: the re-armed future, reader and done callback keep their ids, so a
+// task's successive receives show as one future being created, awaited and resolved again.
+// Their Infos never change once set, so the event stream's readers, which hold *Info, are not
+// affected.
 type sockWait struct {
-	fut Future // first: sockWaitDone finds the sockWait from the future it is given
+	fut Future // first: the done callback finds the sockWait from the future it is given
 	// fut.x: the future gets two done callbacks (sockWaitDone, then the awaiting task's wake-up),
 	// so it needs the room futureExtra has; here it costs no allocation of its own.
-	x     futureExtra
-	more  [1]doneEntry // backing of x.more: the task's wake-up
-	watch Handle       // the reader or writer (the handle AddReader/AddWriter would return)
-	fd    int
-	dir   uint8
-	op    sockOp // what retry tries
-	s     *Socket
-	buf   []byte // recv: where to read; sendall: what is left to send
+	x    futureExtra
+	more [1]doneEntry // backing of x.more: the task's wake-up
+	// The reader or writer (the handle AddReader/AddWriter would return). A re-armed wait uses
+	// the other one of the two: the poll that comes before the done callback's run may have
+	// queued the previous one again, and that queued run must stay cancelled. Two waits later,
+	// that poll's batch is long over.
+	watch    [2]Handle
+	armed    uint8      // the index of the watch in use
+	released bool       // the done callback has run: the loop holds nothing of this wait now
+	done     doneHandle // the done callback's handle: sockWaitDone(&fut)
+	fd       int
+	dir      uint8
+	op       sockOp // what retry tries
+	s        *Socket
+	buf      []byte // recv: where to read; sendall: what is left to send
 }
 
 // sockOp is the operation a sockWait retries when its fd is ready.
@@ -58,33 +73,84 @@ const (
 	opAccept
 )
 
-// newSockWait creates the future of a wait for op (as CreateFuture, named name) inside a new
-// sockWait.
-func (l *Loop) newSockWait(name string, op sockOp, s *Socket) *sockWait {
+// newSockWait returns the sockWait for co's next wait on s: its task's last one re-armed when
+// that one may be reused, else a new one whose future is created as CreateFuture does, named name.
+func (l *Loop) newSockWait(co *Co, name string, op sockOp, s *Socket) *sockWait {
+	t := co.t
+	if sw := t.lastWait; sw != nil && sw.reusable(l, op) {
+		sw.rearm(l, s)
+		return sw
+	}
 	sw := &sockWait{s: s, fd: s.fd, op: op}
 	sw.x.more = sw.more[:0]
 	sw.fut.x = &sw.x
+	sw.fut.sockWait = true
 	l.initFuture(&sw.fut, name, nil)
+	t.lastWait = sw
 	return sw
 }
 
-// sockWaitOfWatch returns the sockWait whose watch h is (h.call is callSock): the loop runs the
-// retry through this, as it runs a task's step through taskOfStep. The handle lives inside the
-// sockWait, so unsafe.Add stays within the sockWait's own allocation.
-func sockWaitOfWatch(h *Handle) *sockWait {
-	return (*sockWait)(unsafe.Add(unsafe.Pointer(h), -int(unsafe.Offsetof(sockWait{}.watch))))
+// reusable reports whether the finished wait sw may serve the next wait of op: the loop is done
+// with it (its done callback ran), nobody outside the loop was given its future (see
+// Task.Waiter), it succeeded (a failed or cancelled future keeps its error as it is), and the
+// Info the new future would get is the one sw's has: same name (op), owner and site.
+func (sw *sockWait) reusable(l *Loop, op sockOp) bool {
+	f := &sw.fut
+	if !sw.released || sw.op != op || f.kept || f.state != stateFinished || f.err != nil ||
+		f.Owner != l.owner || l.debug {
+		return false
+	}
+	var site *Site
+	if l.siteHook != nil {
+		site = l.siteHook()
+	}
+	return site == f.Site
 }
 
-// watchUntilDone watches the wait's fd in direction dir with retry until its future is done,
-// then stops watching: AddReader/AddWriter (the handle named after the future), and a done
-// callback that removes the watcher.
+// rearm makes the finished wait sw a pending one on s, as if newly created (see sockWait).
+func (sw *sockWait) rearm(l *Loop, s *Socket) {
+	sw.fut.rearm()
+	sw.x = futureExtra{more: sw.more[:0]}
+	sw.more[0] = doneEntry{}
+	sw.armed ^= 1
+	sw.released = false
+	sw.s, sw.fd, sw.buf = s, s.fd, nil
+	l.tr.created(&sw.fut.Info)
+}
+
+// sockWaitOfWatch returns the sockWait whose watch h is (h.call is callSock or callSock1, for
+// watch[0] or watch[1]): the loop runs the retry through this, as it runs a task's step through
+// taskOfStep. The handle lives inside the sockWait, so unsafe.Add stays within the sockWait's
+// own allocation.
+func sockWaitOfWatch(h *Handle) *sockWait {
+	off := unsafe.Offsetof(sockWait{}.watch)
+	if h.call == callSock1 {
+		off += unsafe.Sizeof(Handle{})
+	}
+	return (*sockWait)(unsafe.Add(unsafe.Pointer(h), -int(off)))
+}
+
+// watchUntilDone adds sw's reader or writer (dir) and the future's done callback that removes
+// it: the middle of every Sock* operation that has to wait.
 func (l *Loop) watchUntilDone(sw *sockWait, dir uint8) error {
 	sw.dir = dir
-	sw.watch.call = callSock // no fn: the loop calls retry through sockWaitOfWatch
-	if err := l.addWatchHandle(&sw.watch, sw.fd, dir, nil, nil, sw.fut.Name); err != nil {
-		return err
+	h := &sw.watch[sw.armed]
+	if h.ID == 0 {
+		// No fn: the loop calls retry through sockWaitOfWatch.
+		h.call = callSock + callHow(sw.armed)
+		if err := l.addWatchHandle(h, sw.fd, dir, nil, nil, sw.fut.Name); err != nil {
+			return err
+		}
+	} else {
+		if err := l.check(); err != nil {
+			return err
+		}
+		h.cancelled = false
+		if err := l.armWatch(h, sw.fd, dir); err != nil {
+			return err
+		}
 	}
-	sw.fut.addDone(doneEntry{fn: sockWaitDone}) // a plain function: no closure to allocate
+	sw.fut.addDone(doneEntry{}) // the sockWait's own: sockWaitDone, run through sw.done
 	return nil
 }
 
@@ -145,10 +211,25 @@ func (sw *sockWait) retry() {
 // usually adds it back before then.
 func sockWaitDone(f *Future) {
 	sw := (*sockWait)(unsafe.Pointer(f)) // f is the first field of its sockWait
-	if sw.watch.cancelled {
+	sw.released = true
+	sw.buf = nil // the task keeps its last wait: it should not keep the caller's buffer too
+	if sw.watch[sw.armed].cancelled {
 		return // someone else took the fd over
 	}
 	f.loop.unwatch(sw.fd, sw.dir, true)
+}
+
+// scheduleDone queues sw's done callback (sockWaitDone), its Info made on first use, when the
+// callback of a new handle would have been made.
+func (sw *sockWait) scheduleDone(l *Loop) {
+	d := &sw.done
+	if d.ID == 0 {
+		d.loop, d.call = l, callDone
+		l.initInfo(&d.Info, KindCallback, donePC(sockWaitDone), nil)
+		d.Owner = sw.fut.Owner
+	}
+	d.fn, d.f = sockWaitDone, &sw.fut
+	l.push(&d.Handle)
 }
 
 // SockRecv reads up to n bytes from s, suspending the coroutine until data or end of stream
@@ -179,7 +260,7 @@ func (l *Loop) SockRecvInto(co *Co, s *Socket, buf []byte) (int, error) {
 			return n, err
 		}
 	}
-	sw := l.newSockWait("sock_recv", opRecv, s)
+	sw := l.newSockWait(co, "sock_recv", opRecv, s)
 	sw.buf = buf
 	if err := l.watchUntilDone(sw, pollRead); err != nil {
 		return 0, err
@@ -203,7 +284,7 @@ func (l *Loop) SockSendAll(co *Co, s *Socket, data []byte) error {
 	if n == len(data) {
 		return nil
 	}
-	sw := l.newSockWait("sock_sendall", opSendAll, s)
+	sw := l.newSockWait(co, "sock_sendall", opSendAll, s)
 	sw.buf = data[n:] // what is left to send
 	if err := l.watchUntilDone(sw, pollWrite); err != nil {
 		return err
@@ -221,7 +302,7 @@ func (l *Loop) SockConnect(co *Co, s *Socket, addr string) error {
 	if !wouldBlock(err) {
 		return err
 	}
-	sw := l.newSockWait("sock_connect", opConnect, s)
+	sw := l.newSockWait(co, "sock_connect", opConnect, s)
 	if err := l.watchUntilDone(sw, pollWrite); err != nil {
 		return err
 	}
@@ -239,7 +320,7 @@ func (l *Loop) SockAccept(co *Co, s *Socket) (*Socket, string, error) {
 	if !wouldBlock(err) {
 		return c, addr, err
 	}
-	sw := l.newSockWait("sock_accept", opAccept, s)
+	sw := l.newSockWait(co, "sock_accept", opAccept, s)
 	if err := l.watchUntilDone(sw, pollRead); err != nil {
 		return nil, "", err
 	}

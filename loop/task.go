@@ -83,6 +83,7 @@ type Task struct {
 	anon       bool    // the running step made the task the anonymous one (see enter)
 	AwaitSite  *Site   // where the task is suspended, when sites are recorded
 	steps      uint64
+	lastWait   *sockWait // the task's last Sock* wait, which its next one may re-arm
 }
 
 // CreateTask wraps a coroutine in a task and schedules its first step (asyncio's create_task).
@@ -342,7 +343,12 @@ func (t *Task) Cancel(msg ...string) bool {
 }
 
 // Waiter returns the future the task is suspended on, or nil.
-func (t *Task) Waiter() *Future { return t.waiter }
+func (t *Task) Waiter() *Future {
+	if t.waiter != nil {
+		t.waiter.kept = true // the caller may hold on to it: never re-armed (see sockWait)
+	}
+	return t.waiter
+}
 
 // destroy unwinds a pending task's coroutine at Close: its pending Await returns a
 // *CancelledError and any later one returns at once, so deferred code runs and the goroutine ends.

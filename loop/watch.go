@@ -74,6 +74,12 @@ func (l *Loop) addWatchHandle(h *Handle, fd int, dir uint8, fn func(), opts []Op
 	h.fn, h.loop = fn, l
 	h.Name = name
 	l.initInfo(&h.Info, kind, callbackPC(fn), opts)
+	return l.armWatch(h, fd, dir)
+}
+
+// armWatch registers h, whose Info is set, as fd's reader or writer: addWatchHandle's work after
+// the Info, and all of it for a socket wait's reused handle (see sockWait.rearm).
+func (l *Loop) armWatch(h *Handle, fd int, dir uint8) error {
 	w := l.watchers.get(fd)
 	if w == nil {
 		w = &watcher{fd: fd}
