@@ -104,7 +104,9 @@ func (sw *sockWait) reusable(l *Loop, op sockOp) bool {
 	if l.siteHook != nil {
 		site = l.siteHook()
 	}
-	return site == f.Site
+	// Equal in value: a hook may make a new *Site for a place it has reported before (the
+	// kernel's remembers only the last place).
+	return site == f.Site || site != nil && f.Site != nil && *site == *f.Site
 }
 
 // rearm makes the finished wait sw a pending one on s, as if newly created (see sockWait).

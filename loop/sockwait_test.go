@@ -58,6 +58,9 @@ func TestSockWaitRearm(t *testing.T) {
 		{name: "same site", setup: func(l *loop.Loop, site **loop.Site) {
 			l.SetSiteHook(func() *loop.Site { return *site })
 		}, same: true},
+		{name: "same site, another *Site", setup: func(l *loop.Loop, site **loop.Site) {
+			l.SetSiteHook(func() *loop.Site { return *site })
+		}, between: func(site **loop.Site) { *site = &loop.Site{File: siteA.File, Line: siteA.Line} }, same: true},
 		{name: "another site", setup: func(l *loop.Loop, site **loop.Site) {
 			l.SetSiteHook(func() *loop.Site { return *site })
 		}, between: func(site **loop.Site) { *site = siteB }},
