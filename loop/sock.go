@@ -97,15 +97,17 @@ func (l *Loop) newSockWait(co *Co, name string, op sockOp, s *Socket) *sockWait 
 func (sw *sockWait) reusable(l *Loop, op sockOp) bool {
 	f := &sw.fut
 	if !sw.released || sw.op != op || f.kept || f.state != stateFinished || f.err != nil ||
-		f.Owner != l.owner || l.debug {
+		f.Owner != l.owner {
 		return false
 	}
-	var site *Site
+	var site *Site // as initInfo finds it
 	if l.siteHook != nil {
 		site = l.siteHook()
+	} else if l.debug {
+		site = callerSite()
 	}
-	// Equal in value: a hook may make a new *Site for a place it has reported before (the
-	// kernel's remembers only the last place).
+	// Equal in value: the debug mode's sites are new each time, and a hook may make a new *Site
+	// for a place it has reported before (the kernel's remembers only the last place).
 	return site == f.Site || site != nil && f.Site != nil && *site == *f.Site
 }
 

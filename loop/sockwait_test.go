@@ -10,13 +10,20 @@ import (
 )
 
 // swRecv receives one byte on server that client sends only after the task has suspended, so
-// the receive always waits; it returns what it read.
-func swRecv(co *loop.Co, l *loop.Loop, client, server *loop.Socket, b byte) (string, error) {
+// the receive always waits; it returns what it read. With alt, it receives from another line of
+// code (another creation site in debug mode).
+func swRecv(co *loop.Co, l *loop.Loop, client, server *loop.Socket, b byte, alt bool) (string, error) {
 	if _, err := l.CallSoon(func() { client.Send([]byte{b}) }); err != nil {
 		return "", err
 	}
 	buf := make([]byte, 1)
-	n, err := l.SockRecvInto(co, server, buf)
+	var n int
+	var err error
+	if alt {
+		n, err = l.SockRecvInto(co, server, buf)
+	} else {
+		n, err = l.SockRecvInto(co, server, buf)
+	}
 	return string(buf[:n]), err
 }
 
@@ -51,7 +58,9 @@ func TestSockWaitRearm(t *testing.T) {
 		other bool
 		// cancelled: the first wait is cancelled (and the task goes on).
 		cancelled bool
-		same      bool
+		// altLine: the second wait is made from another line of code.
+		altLine bool
+		same    bool
 	}{
 		{name: "next wait", same: true},
 		{name: "next wait on another socket", other: true, same: true},
@@ -64,7 +73,9 @@ func TestSockWaitRearm(t *testing.T) {
 		{name: "another site", setup: func(l *loop.Loop, site **loop.Site) {
 			l.SetSiteHook(func() *loop.Site { return *site })
 		}, between: func(site **loop.Site) { *site = siteB }},
-		{name: "debug mode", setup: func(l *loop.Loop, _ **loop.Site) { l.SetDebug(true) }},
+		{name: "debug mode, same line", setup: func(l *loop.Loop, _ **loop.Site) { l.SetDebug(true) }, same: true},
+		{name: "debug mode, another line", setup: func(l *loop.Loop, _ **loop.Site) { l.SetDebug(true) }, altLine: true},
+		{name: "another line, sites not recorded", altLine: true, same: true},
 		{name: "future handed out by Waiter", during: func(task *loop.Task) {
 			if task.Waiter() == nil {
 				panic("the task awaits nothing")
@@ -88,7 +99,7 @@ func TestSockWaitRearm(t *testing.T) {
 					task := co.Task()
 					l.CallSoon(func() { tc.during(task) })
 				}
-				s, err := swRecv(co, l, client, server, 'a')
+				s, err := swRecv(co, l, client, server, 'a', false)
 				var ce *loop.CancelledError
 				if tc.cancelled && errors.As(err, &ce) {
 					s, err = "cancelled", nil
@@ -104,7 +115,7 @@ func TestSockWaitRearm(t *testing.T) {
 				if tc.other {
 					c, sv = client2, server2
 				}
-				s, err = swRecv(co, l, c, sv, 'b')
+				s, err = swRecv(co, l, c, sv, 'b', tc.altLine)
 				got = append(got, s)
 				return nil, err
 			})
