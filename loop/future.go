@@ -98,8 +98,12 @@ func (l *Loop) initFuture(f *Future, name string, opts []Opt) {
 }
 
 // rearm makes the finished future f pending again, with its Info, for a sockWait's next wait.
+// It resets the fields after the Info one by one: the Info itself must not be written, not even
+// with the same values, as goroutines reading the event stream may be reading it. loop, x and
+// sockWait stay; kept and task are false and nil in any future re-armed (see
+// TestFutureRearm, which checks that nothing else is left over).
 func (f *Future) rearm() {
-	*f = Future{Info: f.Info, loop: f.loop, x: f.x, sockWait: f.sockWait}
+	f.state, f.nextCB, f.result, f.err, f.cb0 = statePending, 0, nil, nil, doneEntry{}
 }
 
 // Loop returns the loop the future belongs to.

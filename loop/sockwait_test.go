@@ -207,3 +207,53 @@ func TestSockWaitRearmSkipsQueuedReader(t *testing.T) {
 		t.Logf("reader events: %q", log)
 	}
 }
+
+// TestSockWaitRearmWhileRead: re-arming a wait leaves its Infos untouched, so a goroutine that
+// reads the event stream meanwhile, and with it the Infos of earlier waits, reads memory the
+// loop does not write (the race detector checks this under -race, as CI runs the package).
+func TestSockWaitRearmWhileRead(t *testing.T) {
+	l := skLoop(t, "")
+	client, server := skPair(t)
+	skNonBlocking(t, server)
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		var cursor uint64
+		var buf []loop.Event
+		seen := 0
+		for {
+			var evs []loop.Event
+			evs, cursor, _ = l.Events(cursor, buf[:0])
+			for _, e := range evs {
+				if e.Info != nil && e.Info.ID != 0 && e.Info.Label() != "" {
+					seen++
+				}
+			}
+			buf = evs
+			select {
+			case <-stop:
+				done <- seen
+				return
+			default:
+			}
+		}
+	}()
+	const waits = 2000
+	_, err := skRun(t, l, func(co *loop.Co) (any, error) {
+		for range waits {
+			if _, err := swRecv(co, l, client, server, 'x', false); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	close(stop)
+	seen := <-done
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if ids := swCreated(l, "sock_recv"); len(ids) < 2 || ids[0] != ids[len(ids)-1] {
+		t.Errorf("sock_recv futures %v…: want the waits re-armed", ids[:min(len(ids), 5)])
+	}
+	t.Logf("the reader saw %d events with an Info", seen)
+}
