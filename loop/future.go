@@ -282,14 +282,21 @@ func (f *Future) schedule(e doneEntry) {
 		e.task.wake()
 		return
 	}
+	var d *doneHandle
 	if e.fn == nil && f.sockWait {
-		(*sockWait)(unsafe.Pointer(f)).scheduleDone(l) // f is the first field of its sockWait
-		return
+		// The sockWait's own callback, through its own handle: the same one on every wait that
+		// re-arms the sockWait, its Info made the first time.
+		d, e.fn = &(*sockWait)(unsafe.Pointer(f)).done, sockWaitDone // f is the sockWait's first field
+	} else {
+		d = l.newDoneHandle()
 	}
-	h := l.newDoneHandle(e.fn, f)
-	l.initInfo(&h.Info, KindCallback, donePC(e.fn), nil)
-	h.Owner = f.Owner
-	l.push(h)
+	if d.ID == 0 {
+		d.loop, d.call = l, callDone
+		l.initInfo(&d.Info, KindCallback, donePC(e.fn), nil)
+		d.Owner = f.Owner
+	}
+	d.fn, d.f = e.fn, f
+	l.push(&d.Handle)
 }
 
 // doneHandle is the handle of a scheduled done callback: it runs fn(f) (see Handle.runSpecial)
@@ -300,16 +307,14 @@ type doneHandle struct {
 	f      *Future
 }
 
-// newDoneHandle is newHandle for a done callback, carved from blocks of its own.
-func (l *Loop) newDoneHandle(fn func(*Future), f *Future) *Handle {
+// newDoneHandle returns a zero doneHandle, carved from blocks of its own as newHandle does.
+func (l *Loop) newDoneHandle() *doneHandle {
 	if l.nspareDone == len(l.spareDone) {
 		l.spareDone, l.nspareDone = make([]doneHandle, handleBlock), 0
 	}
 	d := &l.spareDone[l.nspareDone]
 	l.nspareDone++
-	d.fn, d.f = fn, f
-	d.loop, d.call = l, callDone
-	return &d.Handle
+	return d
 }
 
 func (f *Future) String() string {

@@ -203,10 +203,8 @@ func (l *Loop) check() error {
 func (l *Loop) initInfo(in *Info, kind Kind, pc uintptr, opts []Opt) {
 	l.nextID++
 	in.ID, in.Kind, in.Owner, in.pc = l.nextID, kind, l.owner, pc
-	if l.siteHook != nil {
-		in.Site = l.siteHook()
-	} else if l.debug {
-		in.Site = callerSite()
+	if site := l.site(); site != nil { // in is new: no store (and write barrier) for nil
+		in.Site = site
 	}
 	for _, o := range opts {
 		o(in)
@@ -659,10 +657,28 @@ func (l *Loop) String() string {
 	return fmt.Sprintf("<Loop running=%t closed=%t debug=%t>", l.IsRunning(), l.IsClosed(), l.debug)
 }
 
-// callerSite returns the first caller outside this package.
+// site returns where new work is being created, when the loop records sites: the hook's answer,
+// or in debug mode the first caller outside this package; else nil. Small enough to inline, so
+// that a loop recording no sites (every CallSoon asks) pays no call.
+func (l *Loop) site() *Site {
+	if l.siteHook == nil && !l.debug {
+		return nil
+	}
+	return l.recordedSite()
+}
+
+func (l *Loop) recordedSite() *Site {
+	if l.siteHook != nil {
+		return l.siteHook()
+	}
+	return callerSite()
+}
+
+// callerSite returns the first caller outside this package, looking from the caller of site's
+// caller on (site inlines: its frame is recordedSite's).
 func callerSite() *Site {
 	var pcs [8]uintptr
-	n := runtime.Callers(3, pcs[:])
+	n := runtime.Callers(4, pcs[:]) // skips Callers, callerSite, recordedSite and site's caller
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()

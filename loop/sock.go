@@ -100,12 +100,7 @@ func (sw *sockWait) reusable(l *Loop, op sockOp) bool {
 		f.Owner != l.owner {
 		return false
 	}
-	var site *Site // as initInfo finds it
-	if l.siteHook != nil {
-		site = l.siteHook()
-	} else if l.debug {
-		site = callerSite()
-	}
+	site := l.site() // as initInfo finds it
 	// Equal in value: the debug mode's sites are new each time, and a hook may make a new *Site
 	// for a place it has reported before (the kernel's remembers only the last place).
 	return site == f.Site || site != nil && f.Site != nil && *site == *f.Site
@@ -221,19 +216,6 @@ func sockWaitDone(f *Future) {
 		return // someone else took the fd over
 	}
 	f.loop.unwatch(sw.fd, sw.dir, true)
-}
-
-// scheduleDone queues sw's done callback (sockWaitDone), its Info made on first use, when the
-// callback of a new handle would have been made.
-func (sw *sockWait) scheduleDone(l *Loop) {
-	d := &sw.done
-	if d.ID == 0 {
-		d.loop, d.call = l, callDone
-		l.initInfo(&d.Info, KindCallback, donePC(sockWaitDone), nil)
-		d.Owner = sw.fut.Owner
-	}
-	d.fn, d.f = sockWaitDone, &sw.fut
-	l.push(&d.Handle)
 }
 
 // SockRecv reads up to n bytes from s, suspending the coroutine until data or end of stream

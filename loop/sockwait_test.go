@@ -48,9 +48,11 @@ func TestSockWaitRearm(t *testing.T) {
 	siteA, siteB := &loop.Site{File: "In[1]", Line: 3}, &loop.Site{File: "In[1]", Line: 4}
 	cases := []struct {
 		name string
-		// setup runs before the task; during runs from a callback while the first wait is
-		// pending; between runs in the task after the first wait.
-		setup   func(l *loop.Loop, site **loop.Site)
+		// hook: a site hook reports *site. setup runs before the task; during runs from a
+		// callback while the first wait is pending; between runs in the task after the first
+		// wait.
+		hook    bool
+		setup   func(l *loop.Loop)
 		during  func(task *loop.Task)
 		between func(site **loop.Site)
 		// other: the second wait is on another connection (after a cancelled wait, the first
@@ -64,17 +66,13 @@ func TestSockWaitRearm(t *testing.T) {
 	}{
 		{name: "next wait", same: true},
 		{name: "next wait on another socket", other: true, same: true},
-		{name: "same site", setup: func(l *loop.Loop, site **loop.Site) {
-			l.SetSiteHook(func() *loop.Site { return *site })
+		{name: "same site", hook: true, same: true},
+		{name: "same site, another *Site", hook: true, between: func(site **loop.Site) {
+			*site = &loop.Site{File: siteA.File, Line: siteA.Line}
 		}, same: true},
-		{name: "same site, another *Site", setup: func(l *loop.Loop, site **loop.Site) {
-			l.SetSiteHook(func() *loop.Site { return *site })
-		}, between: func(site **loop.Site) { *site = &loop.Site{File: siteA.File, Line: siteA.Line} }, same: true},
-		{name: "another site", setup: func(l *loop.Loop, site **loop.Site) {
-			l.SetSiteHook(func() *loop.Site { return *site })
-		}, between: func(site **loop.Site) { *site = siteB }},
-		{name: "debug mode, same line", setup: func(l *loop.Loop, _ **loop.Site) { l.SetDebug(true) }, same: true},
-		{name: "debug mode, another line", setup: func(l *loop.Loop, _ **loop.Site) { l.SetDebug(true) }, altLine: true},
+		{name: "another site", hook: true, between: func(site **loop.Site) { *site = siteB }},
+		{name: "debug mode, same line", setup: func(l *loop.Loop) { l.SetDebug(true) }, same: true},
+		{name: "debug mode, another line", setup: func(l *loop.Loop) { l.SetDebug(true) }, altLine: true},
 		{name: "another line, sites not recorded", altLine: true, same: true},
 		{name: "future handed out by Waiter", during: func(task *loop.Task) {
 			if task.Waiter() == nil {
@@ -90,8 +88,11 @@ func TestSockWaitRearm(t *testing.T) {
 			client2, server2 := skPair(t)
 			skNonBlocking(t, server, server2)
 			site := siteA
+			if tc.hook {
+				l.SetSiteHook(func() *loop.Site { return site })
+			}
 			if tc.setup != nil {
-				tc.setup(l, &site)
+				tc.setup(l)
 			}
 			var got []string
 			_, err := skRun(t, l, func(co *loop.Co) (any, error) {

@@ -469,11 +469,7 @@ func (co *Co) suspendNoting(f *Future) error {
 		return &CancelledError{Msg: "task destroyed"}
 	}
 	t := co.t
-	if l := t.loop; l.siteHook != nil {
-		t.AwaitSite = l.siteHook()
-	} else if l.debug {
-		t.AwaitSite = callerSite()
-	}
+	t.AwaitSite = t.loop.site()
 	return co.resumed(f, co.yield(f))
 }
 

@@ -13,9 +13,8 @@ type watcher struct {
 	kernel     uint8 // interest registered with the poller; may lag behind interest() until flush
 	dirty      bool  // in l.dirty: a deferred removal awaits flushing
 	// For readIdle: the value of l.polls when reading was registered with the poller (so later
-	// polls covered it), and the last poll that reported the fd readable. Only addWatchHandle
-	// adds a direction to the poller's registration (sync only removes), so it alone sets
-	// readSince.
+	// polls covered it), and the last poll that reported the fd readable. Only armWatch adds a
+	// direction to the poller's registration (sync only removes), so it alone sets readSince.
 	readSince uint64
 	readSeen  uint64
 }
